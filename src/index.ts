@@ -1,0 +1,15 @@
+// The public API of ocrmake, as imported by ocrfile.ts and rules/*.ts (`import { defineOcrfile } from 'ocrmake'`).
+export { defineOcrfile, defineRule } from './config/define.js';
+export type {
+  OcrfileInput,
+  RuleDefinition,
+  EngineName,
+  FilterValue,
+  PageInfo,
+  LocalOcrResult,
+  LocalOcrBlock,
+  LocalOcrParagraph,
+  LocalOcrLine,
+  LocalOcrWord,
+} from './config/define.js';
+export { z } from 'zod';

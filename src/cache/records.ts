@@ -1,0 +1,81 @@
+import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
+
+/** Hashes of the parts of a request, kept beside the fingerprint so explain can name what changed. */
+export interface Components {
+  image: ContentHash | null;
+  /** The rendered prompt (null for the local engine, which sends none). */
+  prompt: ContentHash | null;
+  /** The previous page's context (null when the page has none). */
+  context: ContentHash | null;
+  /** Engine, model, generation config, rule name and version (and the local mapper). */
+  config: ContentHash;
+  schema: ContentHash;
+  /** The template file, to tell a template edit from a context change. */
+  template: ContentHash | null;
+}
+
+export type Origin = 'built' | 'restored' | 'recovered' | 'adopted';
+
+export interface TargetRecord {
+  key: TargetKey;
+  output: string;
+  fingerprint: Fingerprint;
+  components: Components;
+  inputKey: string | null;
+  outputHash: ContentHash;
+  engine: string;
+  model: string | null;
+  promptFile: string | null;
+  origin: Origin;
+  builtAt: string;
+  batch: string | null;
+  tokensIn: number | null;
+  tokensOut: number | null;
+}
+
+export interface FileHashRow {
+  path: string;
+  size: number;
+  mtimeNs: bigint;
+  ino: bigint;
+  hash: ContentHash;
+  hashedAtNs: bigint;
+}
+
+export type FailureClass =
+  | 'api-error'
+  | 'blocked-response'
+  | 'truncated'
+  | 'json-error'
+  | 'schema-error'
+  | 'missing-result'
+  | 'upload-error'
+  | 'input-error';
+
+export interface AttemptRow {
+  key: TargetKey;
+  fingerprint: Fingerprint;
+  count: number;
+  lastClass: FailureClass | null;
+  lastMessage: string | null;
+  updatedAt: string;
+}
+
+export interface FailureRow {
+  key: TargetKey;
+  fingerprint: Fingerprint;
+  class: FailureClass;
+  code?: string | null;
+  message: string;
+  stack?: string | null;
+  rawResponse?: string | null;
+  extractedText?: string | null;
+  engine: string;
+  model?: string | null;
+  promptFile?: string | null;
+  promptHash?: string | null;
+  generationConfig?: string | null;
+  batch?: string | null;
+  attempt: number;
+  at: string;
+}

@@ -1,0 +1,96 @@
+// The cache's SQL schema and its migrations. `meta.schema_version` says which migrations ran; a newer
+// ocrmake applies the missing ones in order, an older one refuses a newer cache instead of corrupting it.
+
+export const SCHEMA_VERSION = 1;
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema (DESIGN §7).
+  `
+  CREATE TABLE targets (
+    key TEXT PRIMARY KEY,
+    output TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    components TEXT NOT NULL,      -- JSON {image, prompt, context, config, schema, template}
+    input_key TEXT,                -- hash of everything the request is derived from (fast path, see fingerprint/)
+    output_hash TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    model TEXT,
+    prompt_file TEXT,
+    origin TEXT NOT NULL,          -- built | restored | recovered | adopted
+    built_at TEXT NOT NULL,
+    batch TEXT,
+    tokens_in INTEGER,
+    tokens_out INTEGER
+  );
+  CREATE TABLE file_hashes (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns TEXT NOT NULL,
+    ino TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    hashed_at_ns TEXT NOT NULL
+  );
+  CREATE TABLE batches (
+    display_name TEXT PRIMARY KEY,
+    name TEXT,
+    engine TEXT NOT NULL,
+    model TEXT,
+    state TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    input_file TEXT,
+    result_file TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE batch_records (
+    display_name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (display_name, key)
+  );
+  CREATE TABLE attempts (
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    last_class TEXT,
+    last_message TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (key, fingerprint)
+  );
+  CREATE TABLE failure_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    class TEXT NOT NULL,
+    code TEXT,
+    message TEXT NOT NULL,
+    stack TEXT,
+    raw_response TEXT,
+    extracted_text TEXT,
+    engine TEXT NOT NULL,
+    model TEXT,
+    prompt_file TEXT,
+    prompt_hash TEXT,
+    generation_config TEXT,
+    batch TEXT,
+    attempt INTEGER NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX failure_log_key ON failure_log (key);
+  CREATE TABLE uploads (
+    image_hash TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    exit_code INTEGER,
+    summary TEXT
+  );
+  `,
+];

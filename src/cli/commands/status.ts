@@ -1,0 +1,55 @@
+import type { EngineName } from '../../config/define.js';
+import { openProject, planProject } from '../../execute/project.js';
+import { STATES, type Reason, type State } from '../../plan/types.js';
+import { createReporter } from '../../report/reporter.js';
+import { projectRoot } from '../root.js';
+
+export interface StatusOptions {
+  json: boolean;
+  all: boolean;
+  engine: 'auto' | EngineName | undefined;
+  cwd?: string;
+}
+
+export interface StatusJson {
+  targets: number;
+  counts: Record<State, number>;
+  items?: Array<{ key: string; state: State; output: string; reasons: Reason[] }>;
+}
+
+export async function status(o: StatusOptions): Promise<number> {
+  const root = projectRoot(o.cwd ?? process.cwd());
+  const reporter = await createReporter({ json: false, quiet: o.json, tty: false, out: process.stderr, err: process.stderr });
+  const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' || !o.json ? reporter.emit(e) : undefined) });
+  try {
+    const plan = planProject(p);
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<State, number>;
+    const items: NonNullable<StatusJson['items']> = [];
+    for (const chain of p.index.chains) {
+      for (const page of chain.pages) {
+        const t = plan.targets.get(page.key)!;
+        counts[t.state]++;
+        items.push({ key: page.key, state: t.state, output: page.output, reasons: t.reasons });
+      }
+    }
+    if (o.json) {
+      const out: StatusJson = { targets: items.length, counts, ...(o.all ? { items } : {}) };
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+    } else {
+      if (o.all) {
+        const w = Math.max(3, ...items.map((i) => i.key.length));
+        process.stdout.write(`${'STATE'.padEnd(13)} ${'KEY'.padEnd(w)}  REASONS\n`);
+        for (const i of items) {
+          const t = plan.targets.get(i.key as never)!;
+          const why = i.reasons.map((r) => r.code).join(', ') || t.detail || '';
+          process.stdout.write(`${i.state.padEnd(13)} ${i.key.padEnd(w)}  ${why}\n`);
+        }
+      }
+      const parts = STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+      process.stdout.write(`${items.length} pages (${p.engine} engine): ${parts.join(', ') || 'none'}\n`);
+    }
+    return 0;
+  } finally {
+    p.store.close();
+  }
+}

@@ -1,0 +1,54 @@
+// One interface for every engine (DESIGN §8): the executor hands over jobs of requests and reads one
+// outcome per request as an async stream. Batched engines turn a job into a Gemini batch; the local and
+// interactive engines run a job's requests through a pool.
+import type { EngineName } from '../config/define.js';
+import type { FailureClass } from '../cache/records.js';
+import type { Request } from '../fingerprint/snapshot.js';
+import type { Fingerprint, TargetKey } from '../types.js';
+
+export type Outcome =
+  | {
+      ok: true;
+      key: TargetKey;
+      fingerprint: Fingerprint;
+      /** The parsed reply, not yet validated against the rule's schema. */
+      value: unknown;
+      /** Text the value was parsed from, kept for the failure log when validation fails. */
+      text?: string;
+      tokensIn?: number;
+      tokensOut?: number;
+    }
+  | {
+      ok: false;
+      key: TargetKey;
+      fingerprint: Fingerprint;
+      class: FailureClass;
+      message: string;
+      code?: string;
+      stack?: string;
+      rawResponse?: string;
+      extractedText?: string;
+      /** False when the failure was not the record's fault (a failed or expired batch): no attempt is charged. */
+      charge: boolean;
+    };
+
+export interface Job {
+  readonly id: string;
+  readonly requests: readonly Request[];
+}
+
+export interface EngineCounters {
+  requests: number;
+  batches: number;
+  uploads: number;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  /** Requests per job and jobs in flight at once. */
+  readonly jobSize: number;
+  readonly maxJobs: number;
+  readonly counters: EngineCounters;
+  run(job: Job, signal: AbortSignal): AsyncIterable<Outcome>;
+  close(): Promise<void>;
+}

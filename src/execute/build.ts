@@ -1,0 +1,385 @@
+// The build loop (DESIGN §6): plan, restore what the result store already has, hand the rest of the
+// frontier to the engine in jobs, ingest outcomes as they arrive, re-plan only the chains they touch, and
+// refill free job slots at once (no wave barrier) until nothing is stale or in flight.
+import type { EngineName } from '../config/define.js';
+import type { FailureClass } from '../cache/records.js';
+import { acquireLock } from '../cache/lock.js';
+import { ExitCode, ExitSignal } from '../errors.js';
+import type { Emit, Summary } from '../events.js';
+import type { Chain } from '../graph/page.js';
+import type { Engine, Job, Outcome } from '../engines/engine.js';
+import { createLocalEngine } from '../engines/local.js';
+import { plan } from '../plan/planner.js';
+import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/types.js';
+import type { Fingerprint, TargetKey } from '../types.js';
+import { Heap } from '../util/heap.js';
+import { serialise, writeOutput } from './outputs.js';
+import { attemptsOf, openProject, type Project } from './project.js';
+import { resolveSelection } from './selection.js';
+
+export interface BuildOptions {
+  root: string;
+  cwd: string;
+  selectors: readonly string[];
+  dryRun: boolean;
+  force: boolean;
+  engine?: 'auto' | EngineName;
+  emit: Emit;
+  signal?: AbortSignal;
+  /** Tests and the bench inject an engine; otherwise one is made for the chosen engine name. */
+  createEngine?: (p: Project, pages: number) => Engine;
+  /** How often the cache is saved while an engine without batches runs. */
+  saveEveryMs?: number;
+}
+
+export interface BuildResult {
+  exitCode: number;
+  summary: Summary;
+}
+
+export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const p = await openProject({ root: opts.root, engine: opts.engine, emit: opts.emit });
+  const lock = opts.dryRun ? null : acquireLock(p.cacheDir, 'build');
+  const loop = new BuildLoop(p, opts, started);
+  try {
+    return await loop.run();
+  } finally {
+    await loop.close();
+    if (!opts.dryRun) p.store.save();
+    lock?.release();
+    p.store.close();
+  }
+}
+
+class BuildLoop {
+  readonly #p: Project;
+  readonly #opts: BuildOptions;
+  readonly #started: number;
+  readonly #selected: Set<TargetKey>;
+  readonly #forced: Set<TargetKey>;
+  readonly #plans = new Map<TargetKey, TargetPlan>();
+  readonly #attempts: Map<TargetKey, AttemptInfo>;
+  readonly #inflight = new Map<TargetKey, Fingerprint>();
+  readonly #remaining = new Map<TargetKey, number>();
+  readonly #heap: Heap<TargetKey>;
+  readonly #events: Array<{ outcome: Outcome } | { done: Job; error: unknown }> = [];
+  #wake: (() => void) | null = null;
+  #engine: Engine | null = null;
+  #running = 0;
+  #lastSave = Date.now();
+  readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0 };
+
+  constructor(p: Project, opts: BuildOptions, started: number) {
+    this.#p = p;
+    this.#opts = opts;
+    this.#started = started;
+    const sel = resolveSelection(p, opts.selectors, opts.cwd);
+    this.#selected = sel.keys;
+    this.#forced = opts.force ? new Set(sel.explicit) : new Set();
+    this.#attempts = attemptsOf(p);
+    for (const chain of p.index.chains) {
+      chain.pages.forEach((pg, i) => this.#remaining.set(pg.key, p.fingerprints.chainDependent ? chain.pages.length - i : 1));
+    }
+    this.#heap = new Heap<TargetKey>((a, b) => {
+      const ra = this.#remaining.get(a) ?? 0, rb = this.#remaining.get(b) ?? 0;
+      return ra !== rb ? ra > rb : a < b;
+    });
+  }
+
+  async run(): Promise<BuildResult> {
+    const p = this.#p;
+    const emit = this.#opts.emit;
+    emit({ event: 'start', engine: p.engine, targets: p.pages.length, selected: this.#selected.size });
+    for (const key of p.fingerprints.recovered) emit({ event: 'recovered', key, output: p.index.byKey.get(key)!.output });
+    for (const chain of p.index.chains) this.#replan(chain);
+    this.#emitPlan();
+    if (this.#opts.dryRun) {
+      for (const key of this.#selected) {
+        const t = this.#plans.get(key)!;
+        if (t.state !== 'fresh' && t.state !== 'edited') emit({ event: 'stale', key, state: t.state, reasons: t.reasons });
+      }
+      return this.#finish();
+    }
+    await this.#loop();
+    if (this.#opts.signal?.aborted) {
+      this.#p.store.save();
+      throw new ExitSignal(ExitCode.interrupted, 'interrupted: the cache is saved; run the build again to continue.');
+    }
+    return this.#finish();
+  }
+
+  async #loop(): Promise<void> {
+    for (;;) {
+      this.#drainEvents();
+      if (!this.#opts.signal?.aborted) this.#fill();
+      if (this.#running === 0 && this.#events.length === 0) break;
+      if (this.#events.length === 0) await new Promise<void>((resolve) => (this.#wake = resolve));
+      if (Date.now() - this.#lastSave >= (this.#opts.saveEveryMs ?? 2000)) this.#save();
+    }
+  }
+
+  #save(): void {
+    this.#p.store.save();
+    this.#lastSave = Date.now();
+  }
+
+  /** Re-plans one chain and queues its buildable targets. */
+  #replan(chain: Chain): void {
+    const p = this.#p;
+    const result = plan({
+      chains: [chain.pages.map((pg) => pg.key)],
+      targets: p.fingerprints.inputs,
+      inflight: this.#inflight,
+      attempts: this.#attempts,
+      forced: this.#forced,
+      maxAttempts: p.config.execution.maxAttempts,
+      chainDependent: p.fingerprints.chainDependent,
+    });
+    for (const [key, t] of result.targets) {
+      this.#plans.set(key, t);
+      if ((t.state === 'stale' || t.state === 'failed') && this.#selected.has(key)) this.#heap.push(key);
+    }
+  }
+
+  /** Starts jobs while there are free slots and buildable targets. */
+  #fill(): void {
+    for (;;) {
+      const size = this.#engine?.jobSize ?? this.#jobSizeGuess();
+      if (this.#engine && this.#running >= this.#engine.maxJobs) return;
+      const keys: TargetKey[] = [];
+      while (keys.length < size && this.#heap.size > 0) {
+        const key = this.#heap.pop()!;
+        const t = this.#plans.get(key);
+        if (!t || (t.state !== 'stale' && t.state !== 'failed') || this.#inflight.has(key)) continue;
+        if (this.#restore(key)) continue;
+        keys.push(key);
+      }
+      if (keys.length === 0) return;
+      const engine = this.#engineNow();
+      const requests = keys.map((k) => this.#p.fingerprints.request(k));
+      for (const r of requests) this.#inflight.set(r.key, r.fingerprint);
+      const job: Job = { id: `job-${Date.now().toString(36)}-${keys[0]}`, requests };
+      this.#opts.emit({ event: 'submitted', keys: keys.length, job: job.id });
+      this.#pump(engine, job);
+      if (this.#running >= engine.maxJobs) return;
+    }
+  }
+
+  #jobSizeGuess(): number {
+    return this.#p.engine === 'local' ? 1 : this.#p.config.execution.batchSize;
+  }
+
+  #engineNow(): Engine {
+    if (this.#engine) return this.#engine;
+    const pending = [...this.#selected].filter((k) => {
+      const s = this.#plans.get(k)?.state;
+      return s === 'stale' || s === 'failed';
+    }).length;
+    this.#engine = this.#opts.createEngine ? this.#opts.createEngine(this.#p, pending) : createEngine(this.#p, pending);
+    return this.#engine;
+  }
+
+  #pump(engine: Engine, job: Job): void {
+    this.#running++;
+    const signal = this.#opts.signal ?? new AbortController().signal;
+    void (async () => {
+      let error: unknown = null;
+      try {
+        for await (const outcome of engine.run(job, signal)) this.#push({ outcome });
+      } catch (err) {
+        error = err;
+      }
+      this.#push({ done: job, error });
+    })();
+  }
+
+  #push(e: { outcome: Outcome } | { done: Job; error: unknown }): void {
+    this.#events.push(e);
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #drainEvents(): void {
+    while (this.#events.length > 0) {
+      const e = this.#events.shift()!;
+      if ('outcome' in e) this.#ingest(e.outcome);
+      else this.#jobDone(e.done, e.error);
+    }
+  }
+
+  #jobDone(job: Job, error: unknown): void {
+    this.#running--;
+    // Requests the engine never answered: a failure of the record, not silence.
+    for (const r of job.requests) {
+      if (this.#inflight.get(r.key) !== r.fingerprint) continue;
+      if (this.#opts.signal?.aborted) {
+        this.#inflight.delete(r.key);
+        continue;
+      }
+      const message = error ? `the engine failed: ${(error as Error)?.message ?? String(error)}` : 'the engine returned no result for this page';
+      this.#ingest({ ok: false, key: r.key, fingerprint: r.fingerprint, class: error ? 'api-error' : 'missing-result', message, charge: true, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
+    }
+    if (this.#engine && this.#engine.jobSize > 1) this.#save();
+  }
+
+  #ingest(o: Outcome): void {
+    const p = this.#p;
+    if (this.#inflight.get(o.key) === o.fingerprint) this.#inflight.delete(o.key);
+    const input = p.fingerprints.inputs.get(o.key);
+    const current = input?.current?.fingerprint === o.fingerprint;
+    if (o.ok) {
+      const parsed = p.config.rule.schema.safeParse(o.value);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        this.#ingest({ ok: false, key: o.key, fingerprint: o.fingerprint, class: 'schema-error', message: `the reply does not match the rule's schema: ${issues}`, rawResponse: JSON.stringify(o.value), ...(o.text ? { extractedText: o.text } : {}), charge: true });
+        return;
+      }
+      const bytes = serialise(parsed.data);
+      if (!current) {
+        // Superseded while in flight: keep it (a revert restores it for free), write no output.
+        p.objects.write(o.fingerprint, bytes);
+        return;
+      }
+      const startedAt = Date.now();
+      writeOutput(p, o.key, bytes, { origin: 'built', tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null });
+      this.#attempts.delete(o.key);
+      p.store.clearAttempts(o.key);
+      this.#counts.built++;
+      this.#opts.emit({ event: 'built', key: o.key, output: p.index.byKey.get(o.key)!.output, ms: Date.now() - startedAt });
+      this.#forced.delete(o.key);
+      this.#afterOutput(o.key);
+      return;
+    }
+    if (!current) return;
+    const page = p.index.byKey.get(o.key)!;
+    const attempt = p.store.recordFailure(
+      {
+        key: o.key,
+        fingerprint: o.fingerprint,
+        class: o.class,
+        code: o.code ?? null,
+        message: o.message,
+        stack: o.stack ?? null,
+        rawResponse: o.rawResponse ?? null,
+        extractedText: o.extractedText ?? null,
+        engine: p.engine,
+        model: p.engine === 'local' ? null : p.config.rule.model,
+        promptFile: p.engine === 'local' ? null : p.config.rule.promptFile,
+        promptHash: input?.current?.components.prompt ?? null,
+        generationConfig: p.engine === 'local' ? null : JSON.stringify(p.config.rule.generationConfig),
+        attempt: 0,
+        at: new Date().toISOString(),
+      },
+      o.charge,
+    );
+    this.#attempts.set(o.key, { fingerprint: o.fingerprint, count: attempt, lastClass: o.class, lastMessage: o.message });
+    if (o.charge) this.#counts.failed++;
+    const dead = o.class === 'input-error' || attempt >= p.config.execution.maxAttempts;
+    this.#opts.emit({ event: 'failed', key: o.key, class: o.class as FailureClass, message: `${page.output}: ${o.message}`, attempt, dead });
+    this.#replan(p.index.chainOf.get(o.key)!);
+  }
+
+  /** Restores a target from the result store if its request was answered before. */
+  #restore(key: TargetKey): boolean {
+    const p = this.#p;
+    const fp = p.fingerprints.inputs.get(key)?.current?.fingerprint;
+    if (!fp || this.#forced.has(key)) return false;
+    const bytes = p.objects.read(fp);
+    if (!bytes) return false;
+    writeOutput(p, key, bytes, { origin: 'restored' });
+    this.#counts.restored++;
+    this.#opts.emit({ event: 'restored', key, output: p.index.byKey.get(key)!.output });
+    this.#afterOutput(key);
+    return true;
+  }
+
+  /** An output changed: recompute its chain from it on, re-plan, and count successors that turned fresh without a call. */
+  #afterOutput(key: TargetKey): void {
+    const p = this.#p;
+    const chain = p.index.chainOf.get(key)!;
+    const before = new Map(chain.pages.map((pg) => [pg.key, this.#plans.get(pg.key)?.state]));
+    if (p.fingerprints.chainDependent) p.fingerprints.recomputeFrom(key);
+    else p.fingerprints.computeOne(p.index.byKey.get(key)!);
+    this.#replan(chain);
+    for (const pg of chain.pages) {
+      if (pg.key === key) continue;
+      if (before.get(pg.key) === 'waiting' && this.#plans.get(pg.key)?.state === 'fresh') {
+        this.#counts.cutoff++;
+        this.#opts.emit({ event: 'cutoff', key: pg.key });
+      }
+    }
+  }
+
+  #stateCounts(): Record<State, number> {
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<State, number>;
+    for (const key of this.#selected) counts[this.#plans.get(key)!.state]++;
+    return counts;
+  }
+
+  #emitPlan(): void {
+    const reasons: Record<string, number> = {};
+    let toRestore = 0, toSend = 0;
+    for (const key of this.#selected) {
+      const t = this.#plans.get(key)!;
+      if (t.state !== 'stale' && t.state !== 'failed') continue;
+      for (const r of t.reasons) reasons[r.code] = (reasons[r.code] ?? 0) + 1;
+      const fp = this.#p.fingerprints.inputs.get(key)?.current?.fingerprint;
+      if (fp && !this.#forced.has(key) && this.#p.objects.has(fp)) toRestore++;
+      else toSend++;
+    }
+    const counts = this.#stateCounts();
+    this.#opts.emit({ event: 'plan', counts, frontier: counts.stale + counts.failed, reasons, toSend, toRestore });
+  }
+
+  #finish(): BuildResult {
+    const emit = this.#opts.emit;
+    const counts = this.#stateCounts();
+    if (!this.#opts.dryRun) {
+      for (const key of this.#selected) {
+        const t = this.#plans.get(key)!;
+        if (t.state === 'blocked') emit({ event: 'blocked', key, by: t.blockedBy, detail: t.detail });
+        if (t.state === 'missing-input') emit({ event: 'missing-input', key, detail: t.detail });
+      }
+    }
+    const engine = this.#engine?.counters ?? { requests: 0, batches: 0, uploads: 0 };
+    const summary: Summary = {
+      built: this.#counts.built,
+      restored: this.#counts.restored,
+      cutoff: this.#counts.cutoff,
+      failed: this.#counts.failed,
+      dead: counts.dead,
+      blocked: counts.blocked,
+      requests: engine.requests,
+      batches: engine.batches,
+      uploads: engine.uploads,
+      targets: this.#selected.size,
+      fresh: counts.fresh,
+      edited: counts.edited,
+      waiting: counts.waiting,
+      missingInput: counts['missing-input'],
+      seconds: Math.round((Date.now() - this.#started) / 100) / 10,
+    };
+    emit({ event: 'summary', ...summary });
+    const ok = counts.fresh + counts.edited === this.#selected.size;
+    return { exitCode: this.#opts.dryRun || ok ? ExitCode.ok : ExitCode.failed, summary };
+  }
+
+  async close(): Promise<void> {
+    await this.#engine?.close();
+  }
+}
+
+function createEngine(p: Project, pages: number): Engine {
+  switch (p.engine) {
+    case 'local':
+      return createLocalEngine(p.config, pages);
+    case 'gemini-batch':
+    case 'gemini':
+      throw new ExitSignal(
+        ExitCode.usage,
+        `the ${p.engine} engine is not available in this version of ocrmake yet.\n  Build with --engine local (offline tesseract.js), or unset GEMINI_API_KEY / GOOGLE_API_KEY so that engine: 'auto' picks local.`,
+      );
+  }
+}

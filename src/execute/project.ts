@@ -1,0 +1,99 @@
+// Opening a project: config, cache, discovery, chains and fingerprints — everything build, status and
+// explain share before they diverge.
+import path from 'node:path';
+import type { EngineName } from '../config/define.js';
+import { loadConfig } from '../config/load.js';
+import type { ResolvedConfig } from '../config/resolved.js';
+import { ResultStore } from '../cache/objects.js';
+import { NewerCacheError, StateStore } from '../cache/state.js';
+import { ExitCode, ExitSignal } from '../errors.js';
+import type { Emit } from '../events.js';
+import { buildChains, type ChainIndex } from '../graph/chains.js';
+import { discover } from '../graph/discover.js';
+import type { Page } from '../graph/page.js';
+import { HashCache } from '../fingerprint/hash-cache.js';
+import { Fingerprinter } from '../fingerprint/snapshot.js';
+import { chooseEngine } from '../engines/resolve.js';
+import { plan } from '../plan/planner.js';
+import type { AttemptInfo, Plan } from '../plan/types.js';
+import type { TargetKey } from '../types.js';
+
+export const CACHE_DIR = '.ocrcache';
+
+export interface Project {
+  config: ResolvedConfig;
+  engine: EngineName;
+  cacheDir: string;
+  store: StateStore;
+  objects: ResultStore;
+  hashes: HashCache;
+  pages: readonly Page[];
+  index: ChainIndex;
+  fingerprints: Fingerprinter;
+}
+
+export interface OpenOptions {
+  root: string;
+  engine?: 'auto' | EngineName;
+  emit: Emit;
+}
+
+export async function openProject(opts: OpenOptions): Promise<Project> {
+  const config = await loadConfig(opts.root);
+  const choice = chooseEngine(config.engine, opts.engine, opts.root);
+  if (choice.notice) opts.emit({ event: 'notice', message: choice.notice });
+  const cacheDir = path.join(opts.root, CACHE_DIR);
+  let opened;
+  try {
+    opened = await StateStore.open(cacheDir);
+  } catch (err) {
+    if (err instanceof NewerCacheError) throw new ExitSignal(ExitCode.usage, `${CACHE_DIR}/state.sqlite: ${err.message}.\n  Upgrade ocrmake, or move the cache away to start a new one.`);
+    throw err;
+  }
+  if (opened.movedAside) {
+    opts.emit({
+      event: 'warning',
+      file: path.relative(opts.root, opened.movedAside),
+      message:
+        `the cache ${CACHE_DIR}/state.sqlite could not be opened (${opened.movedReason}); it was moved to ${path.relative(opts.root, opened.movedAside)} and a new one started. ` +
+        'Outputs that equal a stored result are recognised as fresh; others show as edited until rebuilt with --force.',
+    });
+  }
+  const store = opened.store;
+  const objects = new ResultStore(cacheDir);
+  const hashes = new HashCache(opts.root, store);
+  const found = await discover(config);
+  for (const d of found.diagnostics) opts.emit({ event: 'warning', file: d.file, message: `${d.file}: ${d.message}. ${d.hint}` });
+  const index = buildChains(found.pages, config.chain);
+  const fingerprints = new Fingerprinter(config, choice.name, store, hashes, objects, index);
+  fingerprints.computeAll();
+  return { config, engine: choice.name, cacheDir, store, objects, hashes, pages: found.pages, index, fingerprints };
+}
+
+export interface PlanExtras {
+  inflight?: ReadonlyMap<TargetKey, import('../types.js').Fingerprint>;
+  forced?: ReadonlySet<TargetKey>;
+  chains?: readonly (readonly TargetKey[])[];
+}
+
+/** The failure counter of each target's current request (counters of older requests do not count). */
+export function attemptsOf(p: Project): Map<TargetKey, AttemptInfo> {
+  const out = new Map<TargetKey, AttemptInfo>();
+  for (const a of p.store.allAttempts()) {
+    if (p.fingerprints.inputs.get(a.key)?.current?.fingerprint !== a.fingerprint) continue;
+    out.set(a.key, { fingerprint: a.fingerprint, count: a.count, lastClass: a.lastClass, lastMessage: a.lastMessage });
+  }
+  return out;
+}
+
+export function planProject(p: Project, extras: PlanExtras = {}, attempts = attemptsOf(p)): Plan {
+  return plan({
+    chains: extras.chains ?? p.index.chains.map((c) => c.pages.map((pg) => pg.key)),
+    targets: p.fingerprints.inputs,
+    inflight: extras.inflight ?? new Map(),
+    attempts,
+    forced: extras.forced ?? new Set(),
+    maxAttempts: p.config.execution.maxAttempts,
+    chainDependent: p.fingerprints.chainDependent,
+  });
+}

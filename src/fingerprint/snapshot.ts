@@ -1,0 +1,225 @@
+// Walks every chain in page order and computes, per target, what the planner needs: the hashes of its
+// image and output, the request it would send now (fingerprint and components), and its record.
+//
+// Fast path: a target's `inputKey` hashes everything its request is derived from (config, schema,
+// template, image, wildcard values, and the predecessor's output hash). When it equals the recorded one,
+// the recorded fingerprint is reused and neither the previous output is read nor the prompt rendered, so a
+// no-op build costs a stat per file.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineName } from '../config/define.js';
+import type { ResolvedConfig } from '../config/resolved.js';
+import type { ChainIndex } from '../graph/chains.js';
+import type { Page } from '../graph/page.js';
+import type { Components } from '../cache/records.js';
+import type { ResultStore } from '../cache/objects.js';
+import type { StateStore } from '../cache/state.js';
+import type { TargetInput } from '../plan/types.js';
+import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
+import { canonicalJson, sha256 } from '../util/hash.js';
+import type { HashCache } from './hash-cache.js';
+import { compilePrompt, configHash, fingerprintOf, type PromptRenderer } from './request.js';
+
+/** Everything an engine needs to execute one target's request. */
+export interface Request {
+  key: TargetKey;
+  page: Page;
+  fingerprint: Fingerprint;
+  components: Components;
+  inputKey: string;
+  /** Absolute image path and its hash. */
+  imagePath: string;
+  imageHash: ContentHash;
+  /** Rendered prompt and the context it embeds (null for the local engine). */
+  prompt: string | null;
+  previousContext: string | null;
+}
+
+export interface Snapshot {
+  readonly inputs: Map<TargetKey, TargetInput & { inputKey: string | null }>;
+}
+
+export class Fingerprinter {
+  readonly #config: ResolvedConfig;
+  readonly #engine: EngineName;
+  readonly #store: StateStore;
+  readonly #hashes: HashCache;
+  readonly #objects: ResultStore;
+  readonly #index: ChainIndex;
+  readonly #configHash: ContentHash;
+  readonly #usesContext: boolean;
+  /** The context function's source: editing it changes every context, so it is part of the input key. */
+  readonly #contextFnHash: ContentHash | null;
+  #prompt: { render: PromptRenderer; templateHash: ContentHash } | null = null;
+  readonly inputs = new Map<TargetKey, TargetInput & { inputKey: string | null }>();
+  /** Targets recorded as fresh because their output equals the stored result of their request (a crash between write and save). */
+  readonly recovered: TargetKey[] = [];
+
+  constructor(config: ResolvedConfig, engine: EngineName, store: StateStore, hashes: HashCache, objects: ResultStore, index: ChainIndex) {
+    this.#config = config;
+    this.#engine = engine;
+    this.#store = store;
+    this.#hashes = hashes;
+    this.#objects = objects;
+    this.#index = index;
+    this.#configHash = configHash(config, engine);
+    this.#usesContext = engine !== 'local' && config.rule.context !== null;
+    this.#contextFnHash = config.rule.context ? sha256(String(config.rule.context)) : null;
+  }
+
+  /** True when a page's request depends on its predecessor's output. */
+  get chainDependent(): boolean {
+    return this.#usesContext;
+  }
+
+  #template(): { render: PromptRenderer; templateHash: ContentHash } {
+    this.#prompt ??= compilePrompt(this.#config);
+    return this.#prompt;
+  }
+
+  computeAll(): void {
+    for (const chain of this.#index.chains) for (const page of chain.pages) this.computeOne(page);
+  }
+
+  /** Recomputes a chain from `key` on (after an output of it changed). */
+  recomputeFrom(key: TargetKey): void {
+    let k: TargetKey | undefined = key;
+    while (k) {
+      const page = this.#index.byKey.get(k);
+      if (!page) return;
+      this.computeOne(page);
+      k = this.#index.successor.get(k);
+    }
+  }
+
+  computeOne(page: Page): TargetInput {
+    const key = page.key;
+    const predecessor = this.#index.predecessor.get(key) ?? null;
+    const recordRow = this.#store.targets.get(key) ?? null;
+    let inputProblem = page.imageProblem;
+    let imageHash: ContentHash | null = null;
+    if (!inputProblem && page.image) {
+      const h = this.#hashes.hash(page.image);
+      if (h.kind === 'ok') imageHash = h.hash;
+      else inputProblem = h.kind === 'missing' ? `image ${page.image} disappeared` : `image ${page.image} cannot be read: ${h.message}`;
+    }
+    const out = this.#hashes.hash(page.output);
+    let outputHash = out.kind === 'ok' ? out.hash : null;
+    let current: TargetInput['current'] = null;
+    let currentProblem: string | null = null;
+    let inputKey: string | null = null;
+    if (imageHash) {
+      const r = this.#request(page, predecessor, imageHash, recordRow?.inputKey ?? null, recordRow ? { fingerprint: recordRow.fingerprint, components: recordRow.components } : null);
+      if ('problem' in r) currentProblem = r.problem;
+      else if (r.state === 'known') {
+        current = { fingerprint: r.fingerprint, components: r.components };
+        inputKey = r.inputKey;
+      }
+    }
+    let record = recordRow ? { fingerprint: recordRow.fingerprint, outputHash: recordRow.outputHash, components: recordRow.components } : null;
+    if (current && outputHash && outputHash !== record?.outputHash && this.#matchesStored(current.fingerprint, outputHash)) {
+      // Written by a run that died before saving the cache: the output is exactly the stored result.
+      this.#store.setTarget({
+        key, output: page.output, fingerprint: current.fingerprint, components: current.components, inputKey, outputHash,
+        engine: this.#engine, model: this.#engine === 'local' ? null : this.#config.rule.model, promptFile: this.#engine === 'local' ? null : this.#config.rule.promptFile,
+        origin: 'recovered', builtAt: new Date().toISOString(), batch: null, tokensIn: null, tokensOut: null,
+      });
+      record = { fingerprint: current.fingerprint, outputHash, components: current.components };
+      this.recovered.push(key);
+    }
+    if (out.kind === 'error') outputHash = null;
+    const input = { key, predecessor, inputProblem, outputHash, current, currentProblem, record, inputKey };
+    this.inputs.set(key, input);
+    return input;
+  }
+
+  #matchesStored(fp: Fingerprint, outputHash: ContentHash): boolean {
+    const bytes = this.#objects.read(fp);
+    return bytes !== null && sha256(bytes) === outputHash;
+  }
+
+  #inputKey(page: Page, imageHash: ContentHash, predOutput: ContentHash | null): string {
+    const templateHash = this.#usesContext || this.#engine !== 'local' ? this.#template().templateHash : null;
+    return sha256(canonicalJson({ config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, vars: page.vars, pred: predOutput }));
+  }
+
+  #request(
+    page: Page,
+    predecessor: TargetKey | null,
+    imageHash: ContentHash,
+    recordedInputKey: string | null,
+    recorded: { fingerprint: Fingerprint; components: Components } | null,
+  ): { problem: string } | { state: 'unknown' } | { state: 'known'; fingerprint: Fingerprint; components: Components; inputKey: string } {
+    let predOutput: ContentHash | null = null;
+    if (this.#usesContext && predecessor) {
+      predOutput = this.inputs.get(predecessor)?.outputHash ?? null;
+      if (predOutput === null) return { state: 'unknown' };
+    }
+    const inputKey = this.#inputKey(page, imageHash, predOutput);
+    if (recorded && recordedInputKey === inputKey) return { state: 'known', ...recorded, inputKey };
+    const built = this.#build(page, predecessor, imageHash);
+    if ('problem' in built) return built;
+    return { state: 'known', fingerprint: built.fingerprint, components: built.components, inputKey };
+  }
+
+  #build(page: Page, predecessor: TargetKey | null, imageHash: ContentHash): { problem: string } | { fingerprint: Fingerprint; components: Components; prompt: string | null; previousContext: string | null } {
+    const schema = this.#config.rule.schemaHash;
+    if (this.#engine === 'local') {
+      const components: Components = { image: imageHash, prompt: null, context: null, config: this.#configHash, schema, template: null };
+      return { fingerprint: fingerprintOf(components), components, prompt: null, previousContext: null };
+    }
+    let previousContext: string | null = null;
+    if (this.#usesContext && predecessor) {
+      const pred = this.#index.byKey.get(predecessor)!;
+      const ctx = this.#contextFrom(pred);
+      if (typeof ctx !== 'string') return ctx;
+      previousContext = ctx;
+    }
+    const { render, templateHash } = this.#template();
+    const prompt = render(page.vars, previousContext);
+    const components: Components = {
+      image: imageHash,
+      prompt: sha256(prompt),
+      context: previousContext === null ? null : sha256(previousContext),
+      config: this.#configHash,
+      schema,
+      template: templateHash,
+    };
+    return { fingerprint: fingerprintOf(components), components, prompt, previousContext };
+  }
+
+  #contextFrom(pred: Page): string | { problem: string } {
+    let value: unknown;
+    try {
+      value = JSON.parse(fs.readFileSync(path.join(this.#config.root, pred.output), 'utf8'));
+    } catch (err) {
+      return { problem: `the previous page's output ${pred.output} is not valid JSON (${(err as Error).message}); fix it or delete it to rebuild it` };
+    }
+    try {
+      return String(this.#config.rule.context!(value));
+    } catch (err) {
+      return { problem: `rule.context() failed on ${pred.output}: ${(err as Error).message}; fix that output or the rule's context function` };
+    }
+  }
+
+  /** The full request for a target whose fingerprint is known (re-derived: prompts are not kept in memory). */
+  request(key: TargetKey): Request {
+    const input = this.inputs.get(key);
+    const page = this.#index.byKey.get(key);
+    if (!input?.current || !page?.image || !input.current.components.image) throw new Error(`no request can be formed for ${key}`);
+    const built = this.#build(page, this.#index.predecessor.get(key) ?? null, input.current.components.image);
+    if ('problem' in built) throw new Error(built.problem);
+    if (built.fingerprint !== input.current.fingerprint) throw new Error(`fingerprint of ${key} changed while building its request`);
+    return {
+      key,
+      page,
+      fingerprint: built.fingerprint,
+      components: built.components,
+      inputKey: input.inputKey ?? '',
+      imagePath: path.join(this.#config.root, page.image),
+      imageHash: input.current.components.image,
+      prompt: built.prompt,
+      previousContext: built.previousContext,
+    };
+  }
+}

@@ -1,0 +1,107 @@
+// Path patterns with `{name}` wildcards and `{a,b}` alternation, e.g.
+// `dataset/raw_image_dataset/{state}/{school}/{year}/{page}.{jpg,png}`.
+// One parse gives the three things the rest of the pipeline needs: a fast-glob pattern to list candidate
+// files, a regex to read wildcard values back out of a path, and a formatter for target paths.
+
+export interface Pattern {
+  readonly source: string;
+  /** Wildcard names in the order they appear. */
+  readonly wildcards: readonly string[];
+  /** fast-glob pattern (wildcards become `*`, alternations stay braces). */
+  readonly glob: string;
+  readonly hasAlternation: boolean;
+  match(path: string): Record<string, string> | null;
+  format(values: Readonly<Record<string, string>>): string;
+}
+
+type Part =
+  | { kind: 'literal'; text: string }
+  | { kind: 'wildcard'; name: string }
+  | { kind: 'alternation'; options: string[] };
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export type PatternResult = { ok: true; pattern: Pattern } | { ok: false; message: string };
+
+export function parsePattern(source: string): PatternResult {
+  if (source.startsWith('/') || /^[A-Za-z]:[\\/]/.test(source)) {
+    return { ok: false, message: `pattern "${source}" must be relative to the project root` };
+  }
+  if (source.split('/').includes('..')) return { ok: false, message: `pattern "${source}" must not contain ".."` };
+  const parts: Part[] = [];
+  let i = 0;
+  let literal = '';
+  while (i < source.length) {
+    const ch = source[i]!;
+    if (ch === '}') return { ok: false, message: `pattern "${source}" has an unmatched "}" at character ${i + 1}` };
+    if (ch !== '{') {
+      if ('*?[]'.includes(ch)) return { ok: false, message: `pattern "${source}" may not contain "${ch}"; use {name} wildcards` };
+      literal += ch;
+      i++;
+      continue;
+    }
+    const end = source.indexOf('}', i);
+    if (end < 0) return { ok: false, message: `pattern "${source}" has an unclosed "{" at character ${i + 1}` };
+    const body = source.slice(i + 1, end);
+    if (literal) parts.push({ kind: 'literal', text: literal });
+    literal = '';
+    if (body.includes(',')) {
+      const options = body.split(',');
+      if (options.some((o) => o === '' || /[{}/]/.test(o))) return { ok: false, message: `pattern "${source}" has an empty or invalid alternative in {${body}}` };
+      parts.push({ kind: 'alternation', options });
+    } else {
+      if (!NAME.test(body)) return { ok: false, message: `pattern "${source}": "{${body}}" is not a wildcard name (letters, digits, _)` };
+      if (parts.some((p) => p.kind === 'wildcard' && p.name === body)) return { ok: false, message: `pattern "${source}" uses {${body}} twice` };
+      const prev = parts.at(-1);
+      if (prev && prev.kind !== 'literal') return { ok: false, message: `pattern "${source}": {${body}} directly follows another brace group, so values cannot be told apart` };
+      parts.push({ kind: 'wildcard', name: body });
+    }
+    i = end + 1;
+  }
+  if (literal) parts.push({ kind: 'literal', text: literal });
+  return { ok: true, pattern: build(source, parts) };
+}
+
+function build(source: string, parts: Part[]): Pattern {
+  const wildcards = parts.flatMap((p) => (p.kind === 'wildcard' ? [p.name] : []));
+  const glob = parts
+    .map((p) => (p.kind === 'literal' ? escapeGlob(p.text) : p.kind === 'wildcard' ? '*' : `{${p.options.map(escapeGlob).join(',')}}`))
+    .join('');
+  const regex = new RegExp(
+    '^' +
+      parts
+        .map((p) => (p.kind === 'literal' ? escapeRegex(p.text) : p.kind === 'wildcard' ? '([^/]+?)' : `(?:${p.options.map(escapeRegex).join('|')})`))
+        .join('') +
+      '$',
+  );
+  return {
+    source,
+    wildcards,
+    glob,
+    hasAlternation: parts.some((p) => p.kind === 'alternation'),
+    match(path) {
+      const m = regex.exec(path);
+      if (!m) return null;
+      const values: Record<string, string> = {};
+      wildcards.forEach((w, idx) => (values[w] = m[idx + 1]!));
+      return values;
+    },
+    format(values) {
+      return parts
+        .map((p) => {
+          if (p.kind === 'literal') return p.text;
+          if (p.kind === 'wildcard') {
+            const v = values[p.name];
+            if (v === undefined) throw new Error(`no value for {${p.name}} in ${source}`);
+            return v;
+          }
+          return p.options[0]!;
+        })
+        .join('');
+    },
+  };
+}
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// fast-glob treats ()[]{}!*?@+ as syntax; user folder names like "St. Mary's (Boston)" must stay literal.
+const escapeGlob = (s: string): string => s.replace(/[()[\]{}!*?@+]/g, '\\$&');

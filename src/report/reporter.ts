@@ -1,0 +1,92 @@
+// Reporters render the core's events (STYLE §8): NDJSON with --json, a live progress bar on a TTY, plain
+// timestamped lines otherwise. Only reporters print.
+import type { BuildEvent, Summary } from '../events.js';
+
+export interface Reporter {
+  emit(e: BuildEvent): void;
+  close(): void;
+}
+
+export interface ReporterOptions {
+  json: boolean;
+  quiet: boolean;
+  tty: boolean;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export async function createReporter(o: ReporterOptions): Promise<Reporter> {
+  if (o.json) return jsonReporter(o.out);
+  if (o.tty && !o.quiet) {
+    const { ttyReporter } = await import('./tty.js');
+    return ttyReporter(o);
+  }
+  return plainReporter(o);
+}
+
+function jsonReporter(out: NodeJS.WritableStream): Reporter {
+  return {
+    emit: (e) => out.write(`${JSON.stringify(e)}\n`),
+    close: () => {},
+  };
+}
+
+const time = () => new Date().toTimeString().slice(0, 8);
+
+/** One human line per event (null: nothing to say). Shared by the plain and TTY reporters. */
+export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' | 'detail' } | null {
+  switch (e.event) {
+    case 'start':
+      return { line: `building ${e.selected} of ${e.targets} pages with the ${e.engine} engine`, level: 'detail' };
+    case 'notice':
+      return { line: e.message, level: 'info' };
+    case 'warning':
+      return { line: `warning: ${e.message}`, level: 'warn' };
+    case 'plan': {
+      const reasons = Object.entries(e.reasons).map(([k, v]) => `${k} ${v}`).join(', ');
+      const states = Object.entries(e.counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(', ');
+      return { line: `plan: ${states || 'nothing to do'}${reasons ? ` (stale: ${reasons})` : ''}; ${e.toRestore} to restore, ${e.toSend} to send`, level: 'info' };
+    }
+    case 'stale':
+      return { line: `${e.state.padEnd(8)} ${e.key}${e.reasons.length ? `  [${e.reasons.map((r) => r.code).join(', ')}]` : ''}`, level: 'info' };
+    case 'submitted':
+      return null;
+    case 'built':
+      return { line: `built    ${e.key} -> ${e.output}`, level: 'detail' };
+    case 'restored':
+      return { line: `restored ${e.key} -> ${e.output} (from the result store, no request)`, level: 'detail' };
+    case 'recovered':
+      return { line: `recorded ${e.key}: ${e.output} equals its stored result (an earlier run stopped before saving)`, level: 'detail' };
+    case 'cutoff':
+      return { line: `fresh    ${e.key} (its context did not change: no request)`, level: 'detail' };
+    case 'failed':
+      return { line: `${e.dead ? 'dead    ' : 'failed  '} ${e.key} (${e.class}, attempt ${e.attempt}): ${e.message}`, level: 'warn' };
+    case 'blocked':
+      return { line: `blocked  ${e.key}: waits for ${e.by ?? 'its predecessor'}${e.detail ? ` (${e.detail})` : ''}`, level: 'warn' };
+    case 'missing-input':
+      return { line: `missing  ${e.key}: ${e.detail ?? 'its image is missing or unreadable'}`, level: 'warn' };
+    case 'summary':
+      return { line: summaryLine(e), level: 'info' };
+  }
+}
+
+export function summaryLine(s: Summary): string {
+  const parts = [`${s.built} built`, `${s.restored} restored`, `${s.cutoff} cutoff`, `${s.failed} failed`];
+  if (s.dead) parts.push(`${s.dead} dead`);
+  if (s.blocked) parts.push(`${s.blocked} blocked`);
+  if (s.missingInput) parts.push(`${s.missingInput} missing input`);
+  return `done: ${parts.join(', ')}; ${s.requests} requests, ${s.batches} batches, ${s.uploads} uploads; ${s.fresh + s.edited}/${s.targets} up to date${s.edited ? ` (${s.edited} edited)` : ''} in ${s.seconds} s`;
+}
+
+function plainReporter(o: ReporterOptions): Reporter {
+  return {
+    emit(e) {
+      const d = describe(e);
+      if (!d) return;
+      if (d.level === 'warn') o.err.write(`${d.line}\n`);
+      else if (e.event === 'summary') o.out.write(`${d.line}\n`);
+      else if (!o.quiet) o.out.write(`${time()} ${d.line}\n`);
+    },
+    close: () => {},
+  };
+}

@@ -91,7 +91,7 @@ export function fromLocalOcr(ocr: LocalOcrResult, page: PageInfo): PageOcr {
       department = titleCase(dept[1].trim());
       continue;
     }
-    if (schoolName === null && /^[A-Z][A-Z .,']+(COLLEGE|UNIVERSITY|INSTITUTE|ACADEMY|SEMINARY)\.?$/.test(text)) {
+    if (schoolName === null && /^[A-Z][A-Z .,'-]+(COLLEGE|UNIVERSITY|INSTITUTE|ACADEMY|SEMINARY)\.?$/.test(text)) {
       schoolName = titleCase(text.replace(/\.$/, ''));
       continue;
     }

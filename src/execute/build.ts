@@ -136,23 +136,21 @@ class BuildLoop {
       maxAttempts: p.config.execution.maxAttempts,
       chainDependent: p.fingerprints.chainDependent,
     });
-    for (const [key, t] of result.targets) {
-      this.#plans.set(key, t);
-      if ((t.state === 'stale' || t.state === 'failed') && this.#selected.has(key)) this.#heap.push(key);
-    }
+    for (const [key, t] of result.targets) this.#plans.set(key, t);
+    for (const key of result.frontier) if (this.#selected.has(key)) this.#heap.push(key);
   }
 
   /** Starts jobs while there are free slots and buildable targets. */
   #fill(): void {
     for (;;) {
-      const size = this.#engine?.jobSize ?? this.#jobSizeGuess();
       if (this.#engine && this.#running >= this.#engine.maxJobs) return;
       const keys: TargetKey[] = [];
-      while (keys.length < size && this.#heap.size > 0) {
+      // The engine is made only when a page needs sending (a no-op or restore-only build never loads it).
+      while (this.#heap.size > 0 && keys.length < (this.#engine?.jobSize ?? 1)) {
         const key = this.#heap.pop()!;
-        const t = this.#plans.get(key);
-        if (!t || (t.state !== 'stale' && t.state !== 'failed') || this.#inflight.has(key)) continue;
+        if (!this.#plans.get(key)?.buildable || this.#inflight.has(key)) continue;
         if (this.#restore(key)) continue;
+        this.#engineNow();
         keys.push(key);
       }
       if (keys.length === 0) return;
@@ -162,20 +160,13 @@ class BuildLoop {
       const job: Job = { id: `job-${Date.now().toString(36)}-${keys[0]}`, requests };
       this.#opts.emit({ event: 'submitted', keys: keys.length, job: job.id });
       this.#pump(engine, job);
-      if (this.#running >= engine.maxJobs) return;
     }
-  }
-
-  #jobSizeGuess(): number {
-    return this.#p.engine === 'local' ? 1 : this.#p.config.execution.batchSize;
   }
 
   #engineNow(): Engine {
     if (this.#engine) return this.#engine;
-    const pending = [...this.#selected].filter((k) => {
-      const s = this.#plans.get(k)?.state;
-      return s === 'stale' || s === 'failed';
-    }).length;
+    let pending = 0;
+    for (const k of this.#selected) if (this.#plans.get(k)?.state === 'stale' || this.#plans.get(k)?.state === 'failed') pending++;
     this.#engine = this.#opts.createEngine ? this.#opts.createEngine(this.#p, pending) : createEngine(this.#p, pending);
     return this.#engine;
   }

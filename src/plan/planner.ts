@@ -14,7 +14,7 @@ export function plan(input: PlanInput): Plan {
       const pred = input.chainDependent && t.predecessor ? targets.get(t.predecessor) ?? null : null;
       const p = planTarget(t, pred, input);
       targets.set(key, p);
-      if (p.state === 'stale' || p.state === 'failed') frontier.push({ key, remaining: input.chainDependent ? chain.length - index : 1 });
+      if (p.buildable) frontier.push({ key, remaining: input.chainDependent ? chain.length - index : 1 });
     });
   }
   frontier.sort((a, b) => b.remaining - a.remaining || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -22,37 +22,36 @@ export function plan(input: PlanInput): Plan {
 }
 
 function planTarget(t: TargetInput, pred: TargetPlan | null, input: PlanInput): TargetPlan {
-  const out = (state: TargetPlan['state'], extra: Partial<TargetPlan> = {}): TargetPlan => ({ key: t.key, state, reasons: [], blockedBy: null, detail: null, ...extra });
+  const out = (state: TargetPlan['state'], extra: Partial<TargetPlan> = {}): TargetPlan => ({ key: t.key, state, reasons: [], blockedBy: null, detail: null, buildable: false, ...extra });
   const attempt = t.current ? currentAttempt(input.attempts.get(t.key), t) : null;
+  const forced = input.forced.has(t.key);
 
   if (t.inputProblem) return out('missing-input', { detail: t.inputProblem });
   if (attempt?.lastClass === 'input-error') return out('missing-input', { detail: attempt.lastMessage });
-  if (pred) {
-    if (pred.state === 'dead' || pred.state === 'missing-input' || pred.state === 'blocked') {
-      return out('blocked', { blockedBy: pred.blockedBy ?? pred.key, detail: `${pred.key} is ${pred.state}` });
-    }
-    if (pred.state !== 'fresh' && pred.state !== 'edited') return out('waiting', { detail: `${pred.key} is ${pred.state}` });
+  // The output differs from what ocrmake wrote (or ocrmake never wrote it): a person's work. Never overwritten.
+  if (t.outputHash !== null && !forced && t.outputHash !== t.record?.outputHash) return out('edited');
+  if (pred && (pred.state === 'dead' || pred.state === 'missing-input' || pred.state === 'blocked')) {
+    return out('blocked', { blockedBy: pred.blockedBy ?? pred.key, detail: `${pred.key} is ${pred.state}` });
+  }
+  if (pred && pred.state !== 'fresh' && pred.state !== 'edited') {
+    // The predecessor will produce a new output, so this page's context, and with it its request, is not
+    // known yet. If its own inputs changed it is stale whatever the context; otherwise it waits, and may
+    // turn fresh with no call when the predecessor's context comes out the same (cutoff).
+    const reasons = staleReasons(t, forced).filter((r) => r.code !== 'context-changed');
+    return reasons.length > 0 ? out('stale', { reasons, detail: `builds after ${pred.key}` }) : out('waiting', { detail: `${pred.key} is ${pred.state}` });
   }
   if (!t.current) {
     // Inputs exist but the request cannot be formed: the predecessor's output cannot give a context.
     return t.predecessor ? out('blocked', { blockedBy: t.predecessor, detail: t.currentProblem }) : out('missing-input', { detail: t.currentProblem });
   }
-  const forced = input.forced.has(t.key);
-  if (t.outputHash !== null && !forced) {
-    if (t.record && t.outputHash === t.record.outputHash) {
-      if (t.current.fingerprint === t.record.fingerprint) return out('fresh');
-    } else {
-      // The output differs from what ocrmake wrote (or ocrmake never wrote it): a person's work. Never overwritten.
-      return out('edited');
-    }
-  }
+  if (!forced && t.outputHash !== null && t.record && t.current.fingerprint === t.record.fingerprint) return out('fresh');
   if (input.inflight.get(t.key) === t.current.fingerprint) return out('inflight');
   if (attempt && attempt.count >= input.maxAttempts) {
     return out('dead', { detail: `${attempt.count} failed attempts; last: ${attempt.lastClass}: ${attempt.lastMessage}` });
   }
   const reasons = staleReasons(t, forced);
-  if (attempt && attempt.count > 0) return out('failed', { reasons, detail: `${attempt.count} failed attempt(s); last: ${attempt.lastClass}: ${attempt.lastMessage}` });
-  return out('stale', { reasons });
+  if (attempt && attempt.count > 0) return out('failed', { reasons, buildable: true, detail: `${attempt.count} failed attempt(s); last: ${attempt.lastClass}: ${attempt.lastMessage}` });
+  return out('stale', { reasons, buildable: true });
 }
 
 function currentAttempt(a: AttemptInfo | undefined, t: TargetInput): AttemptInfo | null {

@@ -59,12 +59,14 @@ export interface TargetPlan {
   reasons: Reason[];
   /** For `blocked`: the key at the root of the block (dead or missing input). */
   blockedBy: TargetKey | null;
-  /** Human detail for missing-input, blocked, failed, dead. */
+  /** Human detail for missing-input, blocked, waiting, failed, dead. */
   detail: string | null;
+  /** On the frontier: stale or failed, and its predecessor (if it depends on one) is fresh or edited. */
+  buildable: boolean;
 }
 
 export interface Plan {
   targets: Map<TargetKey, TargetPlan>;
-  /** Stale and failed targets ready to build, longest remaining chain first, then key order. */
+  /** The buildable targets, longest remaining chain first, then key order. */
   frontier: TargetKey[];
 }

@@ -43,7 +43,11 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const lock = opts.dryRun ? null : acquireLock(p.cacheDir, 'build');
   const loop = new BuildLoop(p, opts, started);
   try {
-    return await loop.run();
+    const result = await loop.run();
+    if (!opts.dryRun) {
+      p.store.recordRun(`${new Date(started).toISOString()}-${process.pid}`, 'build', new Date(started).toISOString(), new Date().toISOString(), result.exitCode, result.summary);
+    }
+    return result;
   } finally {
     await loop.close();
     if (!opts.dryRun) p.store.save();

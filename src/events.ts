@@ -20,6 +20,8 @@ export interface Summary {
   waiting: number;
   missingInput: number;
   seconds: number;
+  /** True for build --dry-run: nothing was sent or written. */
+  dryRun: boolean;
 }
 
 export type BuildEvent =
@@ -29,6 +31,8 @@ export type BuildEvent =
   | { event: 'plan'; counts: Record<State, number>; frontier: number; reasons: Record<string, number>; toSend: number; toRestore: number }
   | { event: 'stale'; key: TargetKey; state: State; reasons: Reason[] }
   | { event: 'submitted'; keys: number; job: string }
+  | { event: 'engine'; message: string }
+  | { event: 'stopped'; message: string }
   | { event: 'built'; key: TargetKey; output: string; ms: number }
   | { event: 'restored'; key: TargetKey; output: string }
   | { event: 'recovered'; key: TargetKey; output: string }

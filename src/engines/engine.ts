@@ -17,6 +17,8 @@ export type Outcome =
       text?: string;
       tokensIn?: number;
       tokensOut?: number;
+      /** The batch the result came from. */
+      batch?: string;
     }
   | {
       ok: false;
@@ -30,11 +32,17 @@ export type Outcome =
       extractedText?: string;
       /** False when the failure was not the record's fault (a failed or expired batch): no attempt is charged. */
       charge: boolean;
+      batch?: string;
+      tokensIn?: number;
+      tokensOut?: number;
     };
 
 export interface Job {
   readonly id: string;
+  /** Requests to send (empty for a batch re-attached after a crash). */
   readonly requests: readonly Request[];
+  /** What the job answers for; defaults to the requests' keys and fingerprints. */
+  readonly records?: readonly { key: TargetKey; fingerprint: Fingerprint }[];
 }
 
 export interface EngineCounters {

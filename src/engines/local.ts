@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import type { Worker as NodeWorker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { LocalOcrBlock, LocalOcrResult } from '../config/define.js';
 import { ExitCode, ExitSignal } from '../errors.js';
@@ -12,8 +13,14 @@ import type { Request } from '../fingerprint/snapshot.js';
 import { LOCAL_OCR_SETTINGS } from '../fingerprint/request.js';
 import type { Engine, EngineCounters, Job, Outcome } from './engine.js';
 
-type Scheduler = import('tesseract.js').Scheduler;
-type Worker = import('tesseract.js').Worker;
+type TessWorker = import('tesseract.js').Worker;
+type RecognizeData = { text: string; confidence: number; blocks: unknown };
+
+/**
+ * A page that takes longer than this is given up on (its worker is replaced): tesseract takes seconds on a
+ * normal page, so only a worker stuck in a loop gets here, and a stuck worker must not hang the build.
+ */
+const PAGE_TIMEOUT_MS = 10 * 60_000;
 
 export function createLocalEngine(config: ResolvedConfig, pages: number): Engine {
   const mapper = config.rule.fromLocalOcr;
@@ -24,47 +31,29 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
     );
   }
   const workers = Math.max(1, Math.min(config.execution.concurrency ?? os.availableParallelism(), pages || 1));
-  let scheduler: Promise<{ scheduler: Scheduler; workers: Worker[] }> | null = null;
+  const pool = new LanePool(workers);
   const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
-
-  async function start(): Promise<{ scheduler: Scheduler; workers: Worker[] }> {
-    const { createScheduler, createWorker, OEM, PSM } = await import('tesseract.js');
-    const req = createRequire(import.meta.url);
-    const langPath = path.join(path.dirname(req.resolve('@tesseract.js-data/eng/package.json')), LOCAL_OCR_SETTINGS.model);
-    const s = createScheduler();
-    const ws = await Promise.all(
-      Array.from({ length: workers }, async () => {
-        // errorHandler is mandatory: without it an undecodable image crashes the whole process.
-        const w = await createWorker(LOCAL_OCR_SETTINGS.lang, OEM.LSTM_ONLY, { langPath, cacheMethod: 'none', errorHandler: () => {} });
-        await w.setParameters({ tessedit_pageseg_mode: PSM.AUTO, user_defined_dpi: '150' });
-        s.addWorker(w);
-        return w;
-      }),
-    );
-    return { scheduler: s, workers: ws };
-  }
 
   async function recognize(request: Request): Promise<Outcome> {
     const base = { key: request.key, fingerprint: request.fingerprint };
+    const image = request.page.image;
+    const bad = (message: string): Outcome => ({ ...base, ok: false, class: 'input-error', message, charge: true });
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(request.imagePath);
     } catch (err) {
-      return { ...base, ok: false, class: 'input-error', message: `cannot read ${request.page.image}: ${(err as Error).message}`, charge: true };
+      return bad(`cannot read ${image}: ${(err as Error).message}; check that the file is there and readable`);
     }
-    if (!looksLikeImage(bytes)) {
-      return { ...base, ok: false, class: 'input-error', message: `${request.page.image} is not a readable image (not PNG, JPEG, GIF, BMP, TIFF or WebP data); replace the file`, charge: true };
-    }
-    scheduler ??= start();
-    const { scheduler: s } = await scheduler;
+    const problem = imageProblem(bytes);
+    if (problem) return bad(`${image} ${problem}; replace the file with a good copy`);
     counters.requests++;
-    let data: { text: string; confidence: number; blocks: unknown };
-    try {
-      ({ data } = (await s.addJob('recognize', bytes, {}, { text: true, blocks: true })) as unknown as { data: typeof data });
-    } catch (err) {
-      return { ...base, ok: false, class: 'input-error', message: `${request.page.image} could not be decoded (${String((err as Error)?.message ?? err)}); replace the file`, charge: true };
+    const r = await pool.recognize(bytes);
+    if (!r.ok && r.broken) {
+      // Perhaps the image, perhaps the machine: a failed attempt, retried up to maxAttempts, not a verdict on the file.
+      return { ...base, ok: false, class: 'api-error', code: 'local-worker', message: `${image}: ${r.message}; if it happens again, check the image opens in a viewer`, charge: true };
     }
-    const ocr: LocalOcrResult = { text: data.text, confidence: data.confidence, blocks: toBlocks(data.blocks) };
+    if (!r.ok) return bad(`${image} could not be decoded (${r.message}); replace the file with a good copy`);
+    const ocr: LocalOcrResult = { text: r.data.text, confidence: r.data.confidence, blocks: toBlocks(r.data.blocks) };
     try {
       const value = mapper!(ocr, { key: request.key, vars: request.page.vars, pageNumber: request.page.pageNumber });
       return { ...base, ok: true, value, text: ocr.text };
@@ -84,13 +73,142 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
         yield await recognize(request);
       }
     },
-    async close() {
-      if (!scheduler) return;
-      const { scheduler: s } = await scheduler;
-      await s.terminate();
-    },
+    close: () => pool.close(),
   };
 }
+
+/**
+ * One tesseract.js worker thread. What the thread prints (Leptonica's "Error in pixRead…", libpng's
+ * complaints) is kept here instead of reaching the terminal: the first line becomes the page's error message.
+ */
+interface Lane {
+  tess: TessWorker;
+  printed: string[];
+  /** Settles when the thread dies (a crash in the wasm core), with why. */
+  gone: Promise<string>;
+  dead: boolean;
+}
+
+/** Lines of a worker's printout kept per page (a huge image can make Leptonica print thousands). */
+const PRINTED_LINES = 20;
+
+/** A fixed number of lanes, started on first use; a lane that dies or hangs is replaced. */
+class LanePool {
+  readonly #size: number;
+  readonly #idle: Lane[] = [];
+  readonly #all = new Set<Lane>();
+  readonly #waiting: Array<(lane: Lane | Error) => void> = [];
+  #starting = 0;
+  #closed = false;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  /** `broken`: the worker died or hung on the page, which may or may not be the image's fault. */
+  async recognize(bytes: Buffer): Promise<{ ok: true; data: RecognizeData } | { ok: false; broken: boolean; message: string }> {
+    const lane = await this.#acquire();
+    lane.printed.length = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      lane.tess.recognize(bytes, {}, { text: true, blocks: true }).then(
+        (r) => ({ kind: 'done' as const, data: (r as unknown as { data: RecognizeData }).data }),
+        (err: unknown) => ({ kind: 'error' as const, message: String((err as Error)?.message ?? err).replace(/^Error: /, '') }),
+      ),
+      lane.gone.then((why) => ({ kind: 'gone' as const, message: why })),
+      new Promise<{ kind: 'timeout' }>((resolve) => (timer = setTimeout(() => resolve({ kind: 'timeout' }), PAGE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (outcome.kind === 'done') {
+      this.#release(lane);
+      return { ok: true, data: outcome.data };
+    }
+    // The thread's printout travels on its own channel and may trail the rejection by a moment.
+    if (outcome.kind === 'error') await new Promise((resolve) => setTimeout(resolve, 30));
+    const printed = lane.printed.find((l) => l.trim() !== '')?.trim();
+    if (outcome.kind === 'error') {
+      this.#release(lane);
+      return { ok: false, broken: false, message: printed ?? outcome.message };
+    }
+    void this.#discard(lane);
+    return outcome.kind === 'gone'
+      ? { ok: false, broken: true, message: `the OCR worker crashed on it (${printed ?? outcome.message})` }
+      : { ok: false, broken: true, message: `OCR did not finish within ${PAGE_TIMEOUT_MS / 60_000} minutes` };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const w of this.#waiting.splice(0)) w(new Error('the local engine was closed'));
+    await Promise.all([...this.#all].map((lane) => this.#discard(lane)));
+  }
+
+  #acquire(): Promise<Lane> {
+    for (let lane = this.#idle.pop(); lane; lane = this.#idle.pop()) {
+      if (!lane.dead) return Promise.resolve(lane);
+      this.#all.delete(lane); // died while idle: not any page's fault
+    }
+    if (this.#all.size + this.#starting < this.#size) return this.#start();
+    return new Promise((resolve, reject) => this.#waiting.push((l) => (l instanceof Error ? reject(l) : resolve(l))));
+  }
+
+  #release(lane: Lane): void {
+    const next = this.#waiting.shift();
+    if (next) next(lane);
+    else this.#idle.push(lane);
+  }
+
+  /** Drops a lane (dead, stuck or closing) and, if someone waits for one, starts its replacement. */
+  async #discard(lane: Lane): Promise<void> {
+    this.#all.delete(lane);
+    const i = this.#idle.indexOf(lane);
+    if (i >= 0) this.#idle.splice(i, 1);
+    const next = this.#closed ? undefined : this.#waiting.shift();
+    if (next) this.#start().then(next, next);
+    await lane.tess.terminate().catch(() => {});
+  }
+
+  async #start(): Promise<Lane> {
+    this.#starting++;
+    try {
+      const { createWorker, OEM, PSM } = await import('tesseract.js');
+      const req = createRequire(import.meta.url);
+      const langPath = path.join(path.dirname(req.resolve('@tesseract.js-data/eng/package.json')), LOCAL_OCR_SETTINGS.model);
+      // errorHandler is mandatory: without it an undecodable image throws inside tesseract.js and crashes the process.
+      const tess = await createWorker(LOCAL_OCR_SETTINGS.lang, OEM.LSTM_ONLY, { langPath, cacheMethod: 'none', errorHandler: () => {} });
+      await tess.setParameters({ tessedit_pageseg_mode: PSM.AUTO, user_defined_dpi: '150' });
+      const lane: Lane = { tess, printed: [], gone: Promise.resolve(''), dead: false };
+      const thread = (tess as unknown as { worker: NodeWorker }).worker;
+      // The thread's stdout and stderr are piped to ours by default: keep them instead (stdout is the NDJSON of --json).
+      for (const stream of [thread.stdout, thread.stderr]) {
+        stream.unpipe();
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => lane.printed.push(...chunk.split('\n').slice(0, PRINTED_LINES - lane.printed.length)));
+        stream.resume(); // unpipe paused it
+      }
+      lane.gone = new Promise((resolve) => {
+        const die = (why: string) => ((lane.dead = true), resolve(why));
+        thread.once('error', (err) => die(String(err?.message ?? err)));
+        thread.once('exit', (code) => die(`the worker thread exited with code ${code}`));
+      });
+      this.#all.add(lane);
+      return lane;
+    } finally {
+      this.#starting--;
+    }
+  }
+}
+
+/** Why bytes cannot be an image tesseract.js decodes, or null. Catches the common cases before a worker starts. */
+function imageProblem(b: Buffer): string | null {
+  if (b.length === 0) return 'is empty';
+  if (!looksLikeImage(b)) return 'is not a readable image (not PNG, JPEG, GIF, BMP, TIFF or WebP data)';
+  // A PNG always ends with its IEND chunk: without one the file was cut short (an interrupted copy or download).
+  if (b.subarray(0, 8).equals(PNG_MAGIC) && b.lastIndexOf(PNG_IEND) < 0) return 'is truncated (the PNG data ends before its IEND chunk)';
+  return null;
+}
+
+const PNG_MAGIC = Buffer.from('89504e470d0a1a0a', 'hex');
+const PNG_IEND = Buffer.from('49454e44ae426082', 'hex');
 
 /** Magic numbers of the formats tesseract.js decodes; anything else would only fail deeper and slower. */
 function looksLikeImage(b: Buffer): boolean {

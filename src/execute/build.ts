@@ -9,6 +9,10 @@ import type { Emit, Summary } from '../events.js';
 import type { Chain } from '../graph/page.js';
 import type { Engine, Job, Outcome } from '../engines/engine.js';
 import { createLocalEngine } from '../engines/local.js';
+import { createBatchEngine, EngineStop, type BatchEngine } from '../engines/gemini-batch.js';
+import { createGeminiEngine } from '../engines/gemini-interactive.js';
+import { cacheJournal } from './journal.js';
+import path from 'node:path';
 import { plan } from '../plan/planner.js';
 import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/types.js';
 import type { Fingerprint, TargetKey } from '../types.js';
@@ -30,6 +34,8 @@ export interface BuildOptions {
   createEngine?: (p: Project, pages: number) => Engine;
   /** How often the cache is saved while an engine without batches runs. */
   saveEveryMs?: number;
+  /** Batch poll interval (overrides the ocrfile's execution.pollSeconds). */
+  pollSeconds?: number;
 }
 
 export interface BuildResult {
@@ -72,6 +78,10 @@ class BuildLoop {
   #engine: Engine | null = null;
   #running = 0;
   #lastSave = Date.now();
+  #saveNow = false;
+  #slotFreed = true;
+  /** Set when the engine asked the build to stop (repeated batch failures): no new jobs. */
+  #stopped: string | null = null;
   readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0 };
 
   constructor(p: Project, opts: BuildOptions, started: number) {
@@ -105,6 +115,7 @@ class BuildLoop {
       }
       return this.#finish();
     }
+    await this.#recover();
     await this.#loop();
     if (this.#opts.signal?.aborted) {
       this.#p.store.save();
@@ -113,19 +124,42 @@ class BuildLoop {
     return this.#finish();
   }
 
+  /** Re-attaches batches a previous process left in flight (DESIGN §6, crash safety). */
+  async #recover(): Promise<void> {
+    const p = this.#p;
+    if (p.engine !== 'gemini-batch' || cacheJournal(p.store, p.engine).open().length === 0) return;
+    const engine = this.#engineNow() as BatchEngine;
+    if (!engine.recover) return;
+    for (const job of await engine.recover()) {
+      const records = job.records ?? [];
+      for (const r of records) this.#inflight.set(r.key, r.fingerprint);
+      this.#opts.emit({ event: 'engine', message: `re-attached ${job.id} (${records.length} pages)` });
+      this.#pump(engine, job);
+    }
+    for (const chain of p.index.chains) this.#replan(chain);
+  }
+
   async #loop(): Promise<void> {
     for (;;) {
       this.#drainEvents();
-      if (!this.#opts.signal?.aborted) this.#fill();
+      // Saves happen only here, right after a full drain: an engine may mark its batch finished only
+      // after yielding every outcome, so a saved "finished" always comes with those outcomes ingested.
+      if (this.#saveNow || Date.now() - this.#lastSave >= (this.#opts.saveEveryMs ?? 2000)) this.#save();
+      // Batched engines refill when a job ends, with every page its results unlocked in one new batch;
+      // a slot is still refilled as soon as any batch ends (no wave barrier).
+      if (!this.#opts.signal?.aborted && !this.#stopped && (this.#slotFreed || (this.#engine?.jobSize ?? 1) === 1)) {
+        this.#slotFreed = false;
+        this.#fill();
+      }
       if (this.#running === 0 && this.#events.length === 0) break;
       if (this.#events.length === 0) await new Promise<void>((resolve) => (this.#wake = resolve));
-      if (Date.now() - this.#lastSave >= (this.#opts.saveEveryMs ?? 2000)) this.#save();
     }
   }
 
   #save(): void {
     this.#p.store.save();
     this.#lastSave = Date.now();
+    this.#saveNow = false;
   }
 
   /** Re-plans one chain and queues its buildable targets. */
@@ -171,7 +205,7 @@ class BuildLoop {
     if (this.#engine) return this.#engine;
     let pending = 0;
     for (const k of this.#selected) if (this.#plans.get(k)?.state === 'stale' || this.#plans.get(k)?.state === 'failed') pending++;
-    this.#engine = this.#opts.createEngine ? this.#opts.createEngine(this.#p, pending) : createEngine(this.#p, pending);
+    this.#engine = this.#opts.createEngine ? this.#opts.createEngine(this.#p, pending) : createEngine(this.#p, pending, this.#opts);
     return this.#engine;
   }
 
@@ -206,8 +240,14 @@ class BuildLoop {
 
   #jobDone(job: Job, error: unknown): void {
     this.#running--;
+    this.#slotFreed = true;
+    if (error instanceof EngineStop) {
+      this.#stopped = error.message;
+      this.#opts.emit({ event: 'stopped', message: error.message });
+      error = null;
+    }
     // Requests the engine never answered: a failure of the record, not silence.
-    for (const r of job.requests) {
+    for (const r of job.records ?? job.requests) {
       if (this.#inflight.get(r.key) !== r.fingerprint) continue;
       if (this.#opts.signal?.aborted) {
         this.#inflight.delete(r.key);
@@ -216,7 +256,8 @@ class BuildLoop {
       const message = error ? `the engine failed: ${(error as Error)?.message ?? String(error)}` : 'the engine returned no result for this page';
       this.#ingest({ ok: false, key: r.key, fingerprint: r.fingerprint, class: error ? 'api-error' : 'missing-result', message, charge: true, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
     }
-    if (this.#engine && this.#engine.jobSize > 1) this.#save();
+    // A finished batch is worth a save of its own (after the drain: see #loop).
+    if (this.#engine && this.#engine.jobSize > 1) this.#saveNow = true;
   }
 
   #ingest(o: Outcome): void {
@@ -238,7 +279,7 @@ class BuildLoop {
         return;
       }
       const startedAt = Date.now();
-      writeOutput(p, o.key, bytes, { origin: 'built', tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null });
+      writeOutput(p, o.key, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null });
       this.#attempts.delete(o.key);
       p.store.clearAttempts(o.key);
       this.#counts.built++;
@@ -264,6 +305,7 @@ class BuildLoop {
         promptFile: p.engine === 'local' ? null : p.config.rule.promptFile,
         promptHash: input?.current?.components.prompt ?? null,
         generationConfig: p.engine === 'local' ? null : JSON.stringify(p.config.rule.generationConfig),
+        batch: o.batch ?? null,
         attempt: 0,
         at: new Date().toISOString(),
       },
@@ -355,9 +397,10 @@ class BuildLoop {
       waiting: counts.waiting,
       missingInput: counts['missing-input'],
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
+      dryRun: this.#opts.dryRun,
     };
     emit({ event: 'summary', ...summary });
-    const ok = counts.fresh + counts.edited === this.#selected.size;
+    const ok = counts.fresh + counts.edited === this.#selected.size && !this.#stopped;
     return { exitCode: this.#opts.dryRun || ok ? ExitCode.ok : ExitCode.failed, summary };
   }
 
@@ -366,15 +409,20 @@ class BuildLoop {
   }
 }
 
-function createEngine(p: Project, pages: number): Engine {
+function createEngine(p: Project, pages: number, opts: BuildOptions): Engine {
   switch (p.engine) {
     case 'local':
       return createLocalEngine(p.config, pages);
     case 'gemini-batch':
+      return createBatchEngine({
+        root: p.config.root,
+        config: p.config,
+        journal: cacheJournal(p.store, 'gemini-batch'),
+        tmpDir: path.join(p.cacheDir, 'tmp'),
+        pollSeconds: opts.pollSeconds ?? p.config.execution.pollSeconds,
+        log: (message) => opts.emit({ event: 'engine', message }),
+      });
     case 'gemini':
-      throw new ExitSignal(
-        ExitCode.usage,
-        `the ${p.engine} engine is not available in this version of ocrmake yet.\n  Build with --engine local (offline tesseract.js), or unset GEMINI_API_KEY / GOOGLE_API_KEY so that engine: 'auto' picks local.`,
-      );
+      return createGeminiEngine({ root: p.config.root, config: p.config });
   }
 }

@@ -5,7 +5,7 @@ import type { EngineName } from '../config/define.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { ResultStore } from '../cache/objects.js';
-import { NewerCacheError, StateStore } from '../cache/state.js';
+import { CacheAccessError, NewerCacheError, StateStore } from '../cache/state.js';
 import { ExitCode, ExitSignal } from '../errors.js';
 import type { Emit } from '../events.js';
 import { buildChains, type ChainIndex } from '../graph/chains.js';
@@ -15,6 +15,7 @@ import { HashCache } from '../fingerprint/hash-cache.js';
 import { Fingerprinter } from '../fingerprint/snapshot.js';
 import { chooseEngine } from '../engines/resolve.js';
 import { plan } from '../plan/planner.js';
+import { cacheJournal } from './journal.js';
 import type { AttemptInfo, Plan } from '../plan/types.js';
 import type { TargetKey } from '../types.js';
 
@@ -48,15 +49,17 @@ export async function openProject(opts: OpenOptions): Promise<Project> {
     opened = await StateStore.open(cacheDir);
   } catch (err) {
     if (err instanceof NewerCacheError) throw new ExitSignal(ExitCode.usage, `${CACHE_DIR}/state.sqlite: ${err.message}.\n  Upgrade ocrmake, or move the cache away to start a new one.`);
+    if (err instanceof CacheAccessError) throw new ExitSignal(ExitCode.usage, `${err.message.replace(opts.root + path.sep, '')}.\n  Fix its permissions (or move it away), then run again.`);
     throw err;
   }
   if (opened.movedAside) {
+    const aside = path.relative(opts.root, opened.movedAside);
     opts.emit({
       event: 'warning',
-      file: path.relative(opts.root, opened.movedAside),
+      file: aside,
       message:
-        `the cache ${CACHE_DIR}/state.sqlite could not be opened (${opened.movedReason}); it was moved to ${path.relative(opts.root, opened.movedAside)} and a new one started. ` +
-        'Outputs that equal a stored result are recognised as fresh; others show as edited until rebuilt with --force.',
+        `the cache ${CACHE_DIR}/state.sqlite is damaged (${opened.movedReason}): it was moved to ${aside} (nothing deleted) and a new cache started.\n` +
+        '  Outputs equal to a stored result count as fresh; any other output shows as edited until you rebuild it with build --force.',
     });
   }
   const store = opened.store;
@@ -86,11 +89,18 @@ export function attemptsOf(p: Project): Map<TargetKey, AttemptInfo> {
   return out;
 }
 
+/** Pages in batches that are still submitting or running, with the fingerprint they were sent with. */
+export function inflightOf(p: Project): Map<TargetKey, import('../types.js').Fingerprint> {
+  const out = new Map<TargetKey, import('../types.js').Fingerprint>();
+  for (const b of cacheJournal(p.store, p.engine).open()) for (const r of b.records) out.set(r.key, r.fingerprint);
+  return out;
+}
+
 export function planProject(p: Project, extras: PlanExtras = {}, attempts = attemptsOf(p)): Plan {
   return plan({
     chains: extras.chains ?? p.index.chains.map((c) => c.pages.map((pg) => pg.key)),
     targets: p.fingerprints.inputs,
-    inflight: extras.inflight ?? new Map(),
+    inflight: extras.inflight ?? inflightOf(p),
     attempts,
     forced: extras.forced ?? new Set(),
     maxAttempts: p.config.execution.maxAttempts,

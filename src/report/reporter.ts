@@ -51,6 +51,10 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
       return { line: `${e.state.padEnd(8)} ${e.key}${e.reasons.length ? `  [${e.reasons.map((r) => r.code).join(', ')}]` : ''}`, level: 'info' };
     case 'submitted':
       return null;
+    case 'engine':
+      return { line: e.message, level: 'detail' };
+    case 'stopped':
+      return { line: `stopped: ${e.message}`, level: 'warn' };
     case 'built':
       return { line: `built    ${e.key} -> ${e.output}`, level: 'detail' };
     case 'restored':
@@ -71,6 +75,9 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
 }
 
 export function summaryLine(s: Summary): string {
+  if (s.dryRun) {
+    return `dry run: ${s.fresh + s.edited}/${s.targets} up to date${s.edited ? ` (${s.edited} edited)` : ''}; nothing was sent or written`;
+  }
   const parts = [`${s.built} built`, `${s.restored} restored`, `${s.cutoff} cutoff`, `${s.failed} failed`];
   if (s.dead) parts.push(`${s.dead} dead`);
   if (s.blocked) parts.push(`${s.blocked} blocked`);

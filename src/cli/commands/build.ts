@@ -10,6 +10,7 @@ export interface BuildCommandOptions {
   engine: 'auto' | EngineName | undefined;
   json: boolean;
   quiet: boolean;
+  pollSeconds?: number | undefined;
   cwd?: string;
 }
 
@@ -33,6 +34,7 @@ export async function build(o: BuildCommandOptions): Promise<number> {
       dryRun: o.dryRun,
       force: o.force,
       ...(o.engine ? { engine: o.engine } : {}),
+      ...(o.pollSeconds !== undefined ? { pollSeconds: o.pollSeconds } : {}),
       emit: (e) => reporter.emit(e),
       signal: controller.signal,
     });

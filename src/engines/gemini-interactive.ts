@@ -1,0 +1,66 @@
+// The `gemini` engine: interactive generateContent calls, a concurrency limit, and backoff on 429/5xx and
+// network errors (RetryInfo honoured). Same requests and outcomes as the batch engine, at the full price.
+import fs from 'node:fs';
+import type { ResolvedConfig } from '../config/resolved.js';
+import type { Request } from '../fingerprint/snapshot.js';
+import type { Engine, EngineCounters, Job, Outcome } from './engine.js';
+import { createClient, type Client } from './gemini/client.js';
+import { classify, withRetry } from './gemini/errors.js';
+import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
+import { generationConfig, imageMime } from './gemini/request.js';
+
+export interface InteractiveOptions {
+  root: string;
+  config: ResolvedConfig;
+  /** Attempts per call on retryable errors (the first call included). */
+  attempts?: number;
+  retryBaseMs?: number;
+}
+
+export function createGeminiEngine(o: InteractiveOptions): Engine {
+  const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
+  let client: Promise<Client> | null = null;
+  const concurrency = o.config.execution.concurrency ?? 8;
+
+  async function call(request: Request, signal: AbortSignal): Promise<Outcome> {
+    const base = { key: request.key, fingerprint: request.fingerprint };
+    let data: string;
+    try {
+      data = fs.readFileSync(request.imagePath).toString('base64');
+    } catch (err) {
+      return { ...base, ok: false, class: 'input-error', message: `cannot read ${request.page.image}: ${(err as Error).message}`, charge: true };
+    }
+    client ??= createClient({ root: o.root, engine: 'gemini' });
+    const { ai } = await client;
+    counters.requests++;
+    try {
+      const response = await withRetry(
+        () =>
+          ai.models.generateContent({
+            model: o.config.rule.model,
+            contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, { inlineData: { mimeType: imageMime(request.imagePath), data } }] }],
+            config: { ...generationConfig(o.config), automaticContinuation: false, abortSignal: signal } as never,
+          }),
+        { attempts: o.attempts ?? 6, baseMs: o.retryBaseMs ?? 1000, maxMs: 60_000, signal },
+      );
+      return outcomeFromResponse(request.key, request.fingerprint, response as unknown as GenerateResponse);
+    } catch (err) {
+      const f = classify(err);
+      return { ...base, ok: false, class: 'api-error', code: f.code, message: f.message, charge: true, ...(err instanceof Error && err.stack ? { stack: err.stack } : {}) };
+    }
+  }
+
+  return {
+    name: 'gemini',
+    jobSize: 1,
+    maxJobs: concurrency,
+    counters,
+    async *run(job: Job, signal: AbortSignal) {
+      for (const r of job.requests) {
+        if (signal.aborted) return;
+        yield await call(r, signal);
+      }
+    },
+    async close() {},
+  };
+}

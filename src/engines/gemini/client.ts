@@ -1,0 +1,40 @@
+// The @google/genai client, loaded lazily (it costs ~150 ms to import) and configured explicitly: API
+// version v1beta, a timeout on every call (the SDK has none), the base URL from GOOGLE_GEMINI_BASE_URL
+// (environment or .env) so any compatible endpoint, or a test server, can stand in.
+import type { GoogleGenAI } from '@google/genai';
+import { ExitCode, ExitSignal } from '../../errors.js';
+import { geminiKey, readDotenv } from '../resolve.js';
+
+export interface ClientOptions {
+  root: string;
+  engine: string;
+  timeoutMs?: number;
+}
+
+export interface Client {
+  ai: GoogleGenAI;
+  /** For the few raw REST reads the SDK drops fields of (batch errors and stats). */
+  baseUrl: string;
+  /** Sends the key in a header; never returned, logged or stored. */
+  rawGet(path: string): Promise<unknown>;
+}
+
+export async function createClient(o: ClientOptions): Promise<Client> {
+  const key = geminiKey(o.root);
+  if (!key) {
+    throw new ExitSignal(ExitCode.usage, `the ${o.engine} engine needs a Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env.\n  Or build offline with --engine local.`);
+  }
+  const env = { ...readDotenv(o.root), ...process.env };
+  const baseUrl = (env['GOOGLE_GEMINI_BASE_URL'] || 'https://generativelanguage.googleapis.com').replace(/\/+$/, '');
+  const { GoogleGenAI } = await import('@google/genai');
+  const ai = new GoogleGenAI({ apiKey: key, vertexai: false, apiVersion: 'v1beta', httpOptions: { baseUrl, timeout: o.timeoutMs ?? 120_000 } });
+  return {
+    ai,
+    baseUrl,
+    async rawGet(path: string) {
+      const res = await fetch(`${baseUrl}/v1beta/${path}`, { headers: { 'x-goog-api-key': key }, signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
+      if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+      return res.json();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Classifying what the SDK throws (reference §7): ApiError carries the HTTP status and the JSON body in its
+// message; network failures are TypeError('fetch failed'); timeouts are AbortError.
+
+export interface ApiFailure {
+  /** HTTP status, or 0 for network errors and timeouts. */
+  status: number;
+  retryable: boolean;
+  /** Server-requested delay (RetryInfo), in ms. */
+  retryAfterMs: number | null;
+  message: string;
+  code: string;
+}
+
+export function classify(err: unknown): ApiFailure {
+  const e = err as { name?: string; status?: number; message?: string; cause?: { code?: string } };
+  if (e?.name === 'ApiError' && typeof e.status === 'number') {
+    let message = String(e.message ?? '');
+    let retryAfterMs: number | null = null;
+    let status = '';
+    try {
+      const body = JSON.parse(message) as { error?: { message?: string; status?: string; details?: Array<{ '@type'?: string; retryDelay?: string }> } };
+      message = body.error?.message ?? message;
+      status = body.error?.status ?? '';
+      const delay = body.error?.details?.find((d) => d['@type']?.endsWith('RetryInfo'))?.retryDelay;
+      if (delay) retryAfterMs = Math.ceil(parseFloat(delay) * 1000);
+    } catch {
+      // Not JSON: keep the message as it is.
+    }
+    return { status: e.status, retryable: [408, 429, 500, 502, 503, 504].includes(e.status), retryAfterMs, message: `HTTP ${e.status}${status ? ` ${status}` : ''}: ${message.slice(0, 500)}`, code: String(e.status) };
+  }
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return { status: 0, retryable: true, retryAfterMs: null, message: 'the request timed out', code: 'timeout' };
+  if (e instanceof TypeError && /fetch failed/.test(String(e.message))) {
+    return { status: 0, retryable: true, retryAfterMs: null, message: `network error: ${e.cause?.code ?? 'fetch failed'}`, code: e.cause?.code ?? 'network' };
+  }
+  return { status: 0, retryable: false, retryAfterMs: null, message: String(e?.message ?? err), code: 'error' };
+}
+
+export interface RetryOptions {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  signal?: AbortSignal;
+  /** Called before each wait, for progress reporting. */
+  onRetry?: (f: ApiFailure, attempt: number, waitMs: number) => void;
+}
+
+/** Runs `fn`, retrying retryable failures with exponential backoff and jitter (at least RetryInfo's delay). */
+export async function withRetry<T>(fn: () => Promise<T>, o: RetryOptions): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const f = classify(err);
+      if (!f.retryable || attempt >= o.attempts || o.signal?.aborted) throw err;
+      const backoff = Math.min(o.maxMs, o.baseMs * 2 ** (attempt - 1));
+      const wait = Math.max(f.retryAfterMs ?? 0, backoff * (0.5 + Math.random() / 2));
+      o.onRetry?.(f, attempt, wait);
+      await sleep(wait, o.signal);
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

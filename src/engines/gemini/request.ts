@@ -1,0 +1,26 @@
+// The Gemini request for one page: the rendered prompt, the image (inline or as an uploaded file) and the
+// generation config with the rule's JSON schema. The same body goes into a batch JSONL line and into
+// generateContent, so both engines send exactly what was fingerprinted.
+import path from 'node:path';
+import type { ResolvedConfig } from '../../config/resolved.js';
+import type { Request } from '../../fingerprint/snapshot.js';
+
+export type ImagePart = { inlineData: { mimeType: string; data: string } } | { fileData: { fileUri: string; mimeType: string } };
+
+export function generationConfig(config: ResolvedConfig): Record<string, unknown> {
+  return { ...config.rule.generationConfig, responseMimeType: 'application/json', responseJsonSchema: config.rule.jsonSchema };
+}
+
+/** A raw REST GenerateContentRequest (the batch JSONL form). */
+export function restRequest(config: ResolvedConfig, request: Request, image: ImagePart): Record<string, unknown> {
+  return {
+    contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, image] }],
+    generationConfig: generationConfig(config),
+  };
+}
+
+const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.heic': 'image/heic', '.heif': 'image/heif', '.tif': 'image/tiff', '.tiff': 'image/tiff', '.bmp': 'image/bmp' };
+
+export function imageMime(file: string): string {
+  return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}

@@ -421,8 +421,15 @@ function createEngine(p: Project, pages: number, opts: BuildOptions): Engine {
         tmpDir: path.join(p.cacheDir, 'tmp'),
         pollSeconds: opts.pollSeconds ?? p.config.execution.pollSeconds,
         log: (message) => opts.emit({ event: 'engine', message }),
+        ...retryBase(),
       });
     case 'gemini':
-      return createGeminiEngine({ root: p.config.root, config: p.config });
+      return createGeminiEngine({ root: p.config.root, config: p.config, ...retryBase() });
   }
+}
+
+/** OCRMAKE_RETRY_BASE_MS shortens the API backoff (tests, impatient users); RetryInfo delays still apply. */
+function retryBase(): { retryBaseMs?: number } {
+  const ms = Number(process.env['OCRMAKE_RETRY_BASE_MS']);
+  return Number.isFinite(ms) && ms > 0 ? { retryBaseMs: ms } : {};
 }

@@ -33,6 +33,7 @@ export type BuildEvent =
   | { event: 'submitted'; keys: number; job: string }
   | { event: 'engine'; message: string }
   | { event: 'stopped'; message: string }
+  | { event: 'watch'; state: 'watching' | 'building'; message: string }
   | { event: 'built'; key: TargetKey; output: string; ms: number }
   | { event: 'restored'; key: TargetKey; output: string }
   | { event: 'recovered'; key: TargetKey; output: string }

@@ -18,7 +18,7 @@ import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/t
 import type { Fingerprint, TargetKey } from '../types.js';
 import { Heap } from '../util/heap.js';
 import { serialise, writeOutput } from './outputs.js';
-import { attemptsOf, openProject, type Project } from './project.js';
+import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
 
 export interface BuildOptions {
@@ -45,9 +45,24 @@ export interface BuildResult {
 
 export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
-  const p = await openProject({ root: opts.root, engine: opts.engine, emit: opts.emit });
-  const lock = opts.dryRun ? null : acquireLock(p.cacheDir, 'build');
+  // The lock comes first: opening the cache may move a corrupt file aside, which only the holder may do.
+  const lock = opts.dryRun ? null : acquireLock(path.join(opts.root, CACHE_DIR), 'build');
+  try {
+    const p = await openProject({ root: opts.root, engine: opts.engine, emit: opts.emit });
+    try {
+      return await buildProject(p, opts, started);
+    } finally {
+      p.store.close();
+    }
+  } finally {
+    lock?.release();
+  }
+}
+
+/** One build on an open project (the caller holds the lock unless it is a dry run). Used by build and watch. */
+export async function buildProject(p: Project, opts: BuildOptions, started = Date.now(), hooks?: (loop: BuildLoop) => void): Promise<BuildResult> {
   const loop = new BuildLoop(p, opts, started);
+  hooks?.(loop);
   try {
     const result = await loop.run();
     if (!opts.dryRun) {
@@ -57,12 +72,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   } finally {
     await loop.close();
     if (!opts.dryRun) p.store.save();
-    lock?.release();
-    p.store.close();
   }
 }
 
-class BuildLoop {
+export class BuildLoop {
   readonly #p: Project;
   readonly #opts: BuildOptions;
   readonly #started: number;
@@ -73,7 +86,7 @@ class BuildLoop {
   readonly #inflight = new Map<TargetKey, Fingerprint>();
   readonly #remaining = new Map<TargetKey, number>();
   readonly #heap: Heap<TargetKey>;
-  readonly #events: Array<{ outcome: Outcome } | { done: Job; error: unknown }> = [];
+  readonly #events: Array<{ outcome: Outcome | null } | { done: Job; error: unknown }> = [];
   #wake: (() => void) | null = null;
   #engine: Engine | null = null;
   #running = 0;
@@ -162,6 +175,23 @@ class BuildLoop {
     this.#saveNow = false;
   }
 
+  /**
+   * Pages whose files changed while this build runs (watch): recompute their requests and re-plan their
+   * chains. A page in flight keeps its batch; its result, if no longer current, goes to the result store
+   * only (superseded) and the new request is built.
+   */
+  invalidate(keys: Iterable<TargetKey>): void {
+    const p = this.#p;
+    for (const key of keys) {
+      const page = p.index.byKey.get(key);
+      if (!page) continue;
+      if (p.fingerprints.chainDependent) p.fingerprints.recomputeFrom(key);
+      else p.fingerprints.computeOne(page);
+      this.#replan(p.index.chainOf.get(key)!);
+    }
+    this.#push({ outcome: null });
+  }
+
   /** Re-plans one chain and queues its buildable targets. */
   #replan(chain: Chain): void {
     const p = this.#p;
@@ -223,7 +253,7 @@ class BuildLoop {
     })();
   }
 
-  #push(e: { outcome: Outcome } | { done: Job; error: unknown }): void {
+  #push(e: { outcome: Outcome | null } | { done: Job; error: unknown }): void {
     this.#events.push(e);
     const wake = this.#wake;
     this.#wake = null;
@@ -233,8 +263,10 @@ class BuildLoop {
   #drainEvents(): void {
     while (this.#events.length > 0) {
       const e = this.#events.shift()!;
-      if ('outcome' in e) this.#ingest(e.outcome);
-      else this.#jobDone(e.done, e.error);
+      if ('outcome' in e) {
+        if (e.outcome) this.#ingest(e.outcome);
+        else this.#slotFreed = true; // a wake-up after invalidate(): look at the frontier again
+      } else this.#jobDone(e.done, e.error);
     }
   }
 
@@ -274,8 +306,10 @@ class BuildLoop {
       }
       const bytes = serialise(parsed.data);
       if (!current) {
-        // Superseded while in flight: keep it (a revert restores it for free), write no output.
+        // Superseded while in flight: keep it (a revert restores it for free), write no output, and let
+        // the page's current request go out.
         p.objects.write(o.fingerprint, bytes);
+        this.#replan(p.index.chainOf.get(o.key)!);
         return;
       }
       const startedAt = Date.now();
@@ -288,7 +322,10 @@ class BuildLoop {
       this.#afterOutput(o.key);
       return;
     }
-    if (!current) return;
+    if (!current) {
+      this.#replan(p.index.chainOf.get(o.key)!);
+      return;
+    }
     const page = p.index.byKey.get(o.key)!;
     const attempt = p.store.recordFailure(
       {

@@ -53,6 +53,8 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
       return null;
     case 'engine':
       return { line: e.message, level: 'detail' };
+    case 'watch':
+      return { line: e.message, level: 'info' };
     case 'stopped':
       return { line: `stopped: ${e.message}`, level: 'warn' };
     case 'built':

@@ -1,0 +1,254 @@
+// `ocrmake watch` (DESIGN §10): keeps every page up to date as files change.
+//
+//            change                 quiet for debounceMs
+//   watching ───────▶ debouncing ──────────────────────▶ building ──── done, nothing queued ───▶ watching
+//                      ▲  │ change: restart the timer       │  change: queue one follow-up (and let
+//                      │  ▼                                 │  the running build re-plan touched pages)
+//                      └──────── done, follow-up queued ◀───┘
+//
+// A build is never cancelled by a change: batches in flight finish, and a result whose request changed in
+// the meantime goes to the result store only. ocrmake's own writes never start a build: `.ocrcache/` is not
+// watched, and an output event whose bytes equal what ocrmake recorded is its own write.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FSWatcher } from 'chokidar';
+import { acquireLock, type Lock } from '../cache/lock.js';
+import type { EngineName } from '../config/define.js';
+import { ExitSignal } from '../errors.js';
+import type { Emit } from '../events.js';
+import { buildProject, type BuildLoop } from '../execute/build.js';
+import { CACHE_DIR, openProject, type Project } from '../execute/project.js';
+import type { Pattern } from '../graph/pattern.js';
+import type { TargetKey } from '../types.js';
+import { relPath } from '../util/fs.js';
+import { sha256 } from '../util/hash.js';
+
+export interface WatchOptions {
+  root: string;
+  engine?: 'auto' | EngineName;
+  pollSeconds?: number;
+  debounceMs: number;
+  emit: Emit;
+  signal: AbortSignal;
+}
+
+type Phase = { kind: 'watching' } | { kind: 'debouncing'; timer: NodeJS.Timeout } | { kind: 'building'; followUp: boolean };
+
+/** What the changes since the last build ask for. */
+interface Pending {
+  /** The ocrfile, a rule or a prompt changed: load the config again. */
+  reload: boolean;
+  /** Pages appeared or disappeared: discover again. */
+  rediscover: boolean;
+  /** Pages whose image or output changed. */
+  touched: Set<TargetKey>;
+}
+
+export class Watcher {
+  readonly #o: WatchOptions;
+  #phase: Phase = { kind: 'watching' };
+  #pending: Pending = { reload: true, rediscover: true, touched: new Set() };
+  #project: Project | null = null;
+  #loop: BuildLoop | null = null;
+  #chokidar: FSWatcher | null = null;
+  #watched = new Set<string>();
+  #lock: Lock | null = null;
+  #builds = 0;
+  #done: (() => void) | null = null;
+
+  constructor(o: WatchOptions) {
+    this.#o = o;
+  }
+
+  /** Runs until the signal aborts; returns the number of builds run. */
+  async run(): Promise<number> {
+    this.#lock = acquireLock(path.join(this.#o.root, CACHE_DIR), 'watch');
+    const finished = new Promise<void>((resolve) => (this.#done = resolve));
+    this.#o.signal.addEventListener('abort', () => this.#stop(), { once: true });
+    try {
+      const { watch } = await import('chokidar');
+      this.#chokidar = watch([], {
+        ignoreInitial: true,
+        // Never our own cache, temp files or the usual noise.
+        ignored: (p) => /(^|[/\\])(\.ocrcache|node_modules|\.git)([/\\]|$)/.test(p) || /\.tmp-\d+-\d+$/.test(p),
+        awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 },
+      });
+      this.#chokidar.on('all', (event, file) => this.#onFile(event, file));
+      this.#chokidar.on('error', (err) => this.#o.emit({ event: 'warning', message: `file watcher: ${(err as Error).message}` }));
+      // The config's own files are watched from the start, so that a broken ocrfile can be fixed in place.
+      for (const f of ['ocrfile.ts', 'rules', 'prompts'].map((f) => path.join(this.#o.root, f)).filter((f) => fs.existsSync(f))) {
+        this.#chokidar.add(f);
+        this.#watched.add(f);
+      }
+      await this.#build(); // the first build brings everything up to date
+      if (!this.#o.signal.aborted) await finished;
+    } finally {
+      await this.#chokidar?.close();
+      if (this.#project) {
+        this.#project.store.save();
+        this.#project.store.close();
+      }
+      this.#lock.release();
+    }
+    return this.#builds;
+  }
+
+  #stop(): void {
+    if (this.#phase.kind === 'debouncing') clearTimeout(this.#phase.timer);
+    // A running build sees the same signal, saves the cache and returns; the batches it had in flight
+    // stay in the journal for the next build or watch.
+    if (this.#phase.kind !== 'building') this.#done?.();
+  }
+
+  /** Watches the folders the patterns live in, the prompt and rule folders, and the config's files. */
+  #watchPaths(p: Project): void {
+    const c = p.config;
+    const dirs = [c.image, c.target, ...(c.allowList ? [c.allowList] : [])].map((pat) => path.join(c.root, staticPrefix(pat)));
+    fs.mkdirSync(path.join(c.root, staticPrefix(c.target)), { recursive: true });
+    const paths = new Set([...dirs, path.join(c.root, 'prompts'), path.join(c.root, 'rules'), ...c.imports, c.rule.promptPath].filter((f) => fs.existsSync(f)));
+    const add = [...paths].filter((f) => !this.#watched.has(f));
+    if (add.length > 0) this.#chokidar?.add(add);
+    for (const f of add) this.#watched.add(f);
+    this.#o.emit({ event: 'watch', state: 'watching', message: `watching ${this.#watched.size} paths for changes (Ctrl-C to stop)` });
+  }
+
+  #onFile(event: string, abs: string): void {
+    const p = this.#project;
+    const root = this.#o.root;
+    const rel = relPath(root, abs);
+    if (!this.#classify(event, abs, rel, p)) return;
+    switch (this.#phase.kind) {
+      case 'watching':
+      case 'debouncing':
+        this.#debounce();
+        return;
+      case 'building':
+        // Let the running build re-plan pages whose content changed; anything else waits for the follow-up.
+        if (this.#loop && this.#pending.touched.size > 0 && !this.#pending.reload && !this.#pending.rediscover) {
+          this.#loop.invalidate(this.#pending.touched);
+        }
+        this.#phase.followUp = true;
+        return;
+      default:
+        return unreachablePhase(this.#phase);
+    }
+  }
+
+  /** Records what a file event asks for; false when it asks for nothing (ocrmake's own write). */
+  #classify(event: string, abs: string, rel: string, p: Project | null): boolean {
+    if (!p) {
+      this.#pending.reload = true;
+      return true;
+    }
+    const c = p.config;
+    if (event === 'addDir' || event === 'unlinkDir') {
+      this.#pending.rediscover = true;
+      return true;
+    }
+    if (c.imports.includes(abs) || abs === c.rule.promptPath || rel.startsWith('prompts/') || rel.startsWith('rules/') || rel === relPath(c.root, c.file)) {
+      this.#pending.reload = true;
+      return true;
+    }
+    const asPage = (pat: Pattern | null) => (pat ? pat.match(rel) : null);
+    const targetVars = asPage(c.target);
+    if (targetVars) {
+      const key = keyOf(p, targetVars);
+      if (!key) return false;
+      const record = p.store.targets.get(key);
+      if (event !== 'unlink' && record) {
+        try {
+          if (sha256(fs.readFileSync(abs)) === record.outputHash) return false; // our own write
+        } catch {
+          // Gone again: treat as a change.
+        }
+      }
+      this.#pending.touched.add(key);
+      return true;
+    }
+    const sourceVars = asPage(c.image) ?? asPage(c.allowList);
+    if (sourceVars) {
+      const key = keyOf(p, sourceVars);
+      if (event === 'change' && key && p.index.byKey.get(key)?.image === rel) this.#pending.touched.add(key);
+      else this.#pending.rediscover = true;
+      return true;
+    }
+    return false;
+  }
+
+  #debounce(): void {
+    if (this.#phase.kind === 'debouncing') clearTimeout(this.#phase.timer);
+    if (this.#o.signal.aborted) return;
+    const timer = setTimeout(() => void this.#build(), this.#o.debounceMs);
+    this.#phase = { kind: 'debouncing', timer };
+  }
+
+  async #build(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = { reload: false, rediscover: false, touched: new Set() };
+    this.#phase = { kind: 'building', followUp: false };
+    const emit = this.#o.emit;
+    let broken = false;
+    try {
+      if (!this.#project || pending.reload || pending.rediscover) {
+        if (this.#project) {
+          this.#project.store.save();
+          this.#project.store.close();
+          this.#project = null;
+        }
+        if (pending.reload && this.#builds > 0) emit({ event: 'watch', state: 'building', message: 'configuration changed: reloading the ocrfile, rules and prompts' });
+        this.#project = await openProject({ root: this.#o.root, ...(this.#o.engine ? { engine: this.#o.engine } : {}), emit });
+        this.#watchPaths(this.#project);
+      } else {
+        for (const key of pending.touched) {
+          const page = this.#project.index.byKey.get(key);
+          if (!page) continue;
+          if (this.#project.fingerprints.chainDependent) this.#project.fingerprints.recomputeFrom(key);
+          else this.#project.fingerprints.computeOne(page);
+        }
+      }
+      this.#builds++;
+      await buildProject(
+        this.#project,
+        { root: this.#o.root, cwd: this.#o.root, selectors: [], dryRun: false, force: false, emit, signal: this.#o.signal, ...(this.#o.pollSeconds ? { pollSeconds: this.#o.pollSeconds } : {}) },
+        Date.now(),
+        (loop) => (this.#loop = loop),
+      );
+    } catch (err) {
+      if (!(err instanceof ExitSignal)) throw err;
+      // A broken ocrfile (or prompt) must not end the watch: say what is wrong and wait for the fix.
+      if (err.message && !this.#o.signal.aborted) emit({ event: 'warning', message: `${err.message}\n  Watching for a fix…` });
+      broken = true;
+      if (this.#project === null) this.#pending.reload = true;
+    } finally {
+      this.#loop = null;
+    }
+    const followUp = this.#phase.kind === 'building' && this.#phase.followUp;
+    if (this.#o.signal.aborted) {
+      this.#phase = { kind: 'watching' };
+      this.#done?.();
+    } else if (followUp) {
+      this.#debounce();
+    } else {
+      this.#phase = { kind: 'watching' };
+      if (!broken) emit({ event: 'watch', state: 'watching', message: 'up to date; watching for changes' });
+    }
+  }
+}
+
+function keyOf(p: Project, vars: Record<string, string>): TargetKey | null {
+  const order = vars[p.config.order];
+  if (order === undefined || !/^\d+$/.test(order)) return null;
+  const key = p.config.image.wildcards.map((w) => (w === p.config.order ? String(Number(order)) : vars[w])).join(':') as TargetKey;
+  return p.index.byKey.has(key) ? key : null;
+}
+
+/** The folder part of a pattern before its first wildcard (`dataset/raw_image_dataset`). */
+function staticPrefix(p: Pattern): string {
+  const cut = p.source.indexOf('{');
+  const head = cut < 0 ? p.source : p.source.slice(0, cut);
+  return head.includes('/') ? head.slice(0, head.lastIndexOf('/')) : '.';
+}
+
+function unreachablePhase(x: never): never {
+  throw new Error(`unexpected watch phase ${JSON.stringify(x)}`);
+}

@@ -19,6 +19,9 @@ export interface Summary {
   edited: number;
   waiting: number;
   missingInput: number;
+  /** Tokens billed in this run (prompt; candidates + thoughts), from the replies' usageMetadata. */
+  tokensIn: number;
+  tokensOut: number;
   seconds: number;
   /** True for build --dry-run: nothing was sent or written. */
   dryRun: boolean;
@@ -34,6 +37,8 @@ export type BuildEvent =
   | { event: 'engine'; message: string }
   | { event: 'stopped'; message: string }
   | { event: 'watch'; state: 'watching' | 'building'; message: string }
+  | ({ event: 'batch' } & BatchReport)
+  | RecordEvent
   | { event: 'built'; key: TargetKey; output: string; ms: number }
   | { event: 'restored'; key: TargetKey; output: string }
   | { event: 'recovered'; key: TargetKey; output: string }
@@ -44,3 +49,44 @@ export type BuildEvent =
   | ({ event: 'summary' } & Summary);
 
 export type Emit = (e: BuildEvent) => void;
+
+/** A batch's life as the run report shows it: one event when created, one when it ends. */
+export interface BatchReport {
+  name: string;
+  displayName: string;
+  phase: 'created' | 'ended';
+  /** Final state when ended: succeeded, failed, cancelled, expired. */
+  state: string | null;
+  records: number;
+  succeeded: number;
+  failed: number;
+  tokensIn: number;
+  tokensOut: number;
+  createdAt: string;
+  endedAt: string | null;
+}
+
+/**
+ * One answered request with its full context, for tracers (Braintrust) and run reports. Not part of the
+ * NDJSON contract of build --json (it carries whole prompts).
+ */
+export interface RecordEvent {
+  event: 'record';
+  key: TargetKey;
+  vars: Readonly<Record<string, string>>;
+  engine: string;
+  model: string | null;
+  promptFile: string | null;
+  fingerprint: string;
+  prompt: string | null;
+  previousContext: string | null;
+  generationConfig: Record<string, unknown> | null;
+  batch: string | null;
+  ok: boolean;
+  output: unknown;
+  error: { class: FailureClass; message: string; code: string | null; rawResponse: string | null } | null;
+  attempt: number;
+  tokensIn: number;
+  tokensOut: number;
+  latencyMs: number | null;
+}

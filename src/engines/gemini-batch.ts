@@ -19,6 +19,7 @@ import { classify, sleep, withRetry, type ApiFailure } from './gemini/errors.js'
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
 import { imageMime, restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
+import type { BatchReport } from '../events.js';
 
 /** Uploaded files live 48 h; one whose expiry is nearer than this is uploaded again. */
 const REUSE_MARGIN_MS = 25 * 3600_000;
@@ -37,6 +38,7 @@ export interface BatchEngineOptions {
   inputMime?: string;
   retryBaseMs?: number;
   log?: (message: string) => void;
+  onBatch?: (b: BatchReport) => void;
 }
 
 /** Thrown by run() when the build should stop (repeated batch failures); the message says why. */
@@ -200,6 +202,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     let name: string | null;
     let records: JournalRecord[];
     let inputFile: string | null = null;
+    const startedAt = new Date().toISOString();
     if (resume) {
       ({ displayName, name } = resume);
       records = resume.records;
@@ -220,10 +223,18 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       if (err instanceof AbortedError || signal.aborted) return; // stays active in the journal: the next run re-attaches
       throw err;
     }
+    const report: BatchReport = { name, displayName, phase: 'ended', state: null, records: records.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: startedAt, endedAt: null };
     if (end.state === 'JOB_STATE_SUCCEEDED') {
       consecutiveFailures = 0;
-      yield* results(name, end.resultFile, records, signal);
+      for await (const outcome of results(name, end.resultFile, records, signal)) {
+        if (outcome.ok) report.succeeded++;
+        else report.failed++;
+        report.tokensIn += outcome.tokensIn ?? 0;
+        report.tokensOut += outcome.tokensOut ?? 0;
+        yield outcome;
+      }
       o.journal.finished(displayName, 'succeeded');
+      o.onBatch?.({ ...report, state: 'succeeded', endedAt: new Date().toISOString() });
       // The input file has served its purpose (it would expire after 48 h anyway).
       const input = resume?.inputFile ?? inputFile;
       if (input) void client().then((c) => c.ai.files.delete({ name: input })).catch(() => {});
@@ -235,6 +246,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'api-error', message: `batch ${name} ended ${state.toUpperCase()}: ${why}; the page goes into a new batch (no attempt charged)`, charge: false, batch: name };
     }
     o.journal.finished(displayName, state);
+    o.onBatch?.({ ...report, state, failed: records.length, endedAt: new Date().toISOString() });
     if (++consecutiveFailures >= MAX_BATCH_FAILURES) {
       throw new EngineStop(`${consecutiveFailures} batches in a row ended FAILED, CANCELLED or EXPIRED (last: ${name}, ${why}). Stopping; check the Gemini status and quota, then build again.`);
     }
@@ -284,6 +296,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     counters.batches++;
     counters.requests += sent.length;
     log(`batch ${name} (${displayName}) created with ${sent.length} pages`);
+    o.onBatch?.({ name, displayName, phase: 'created', state: null, records: sent.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: new Date().toISOString(), endedAt: null });
     return { name, records: sent, inputFile: inputName };
   }
 

@@ -95,7 +95,9 @@ export class BuildLoop {
   #slotFreed = true;
   /** Set when the engine asked the build to stop (repeated batch failures): no new jobs. */
   #stopped: string | null = null;
-  readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0 };
+  readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0, tokensIn: 0, tokensOut: 0 };
+  /** When each request went out, and what it said (for record events). */
+  readonly #sent = new Map<TargetKey, { at: number; prompt: string | null; previousContext: string | null }>();
 
   constructor(p: Project, opts: BuildOptions, started: number) {
     this.#p = p;
@@ -224,7 +226,10 @@ export class BuildLoop {
       if (keys.length === 0) return;
       const engine = this.#engineNow();
       const requests = keys.map((k) => this.#p.fingerprints.request(k));
-      for (const r of requests) this.#inflight.set(r.key, r.fingerprint);
+      for (const r of requests) {
+        this.#inflight.set(r.key, r.fingerprint);
+        this.#sent.set(r.key, { at: Date.now(), prompt: r.prompt, previousContext: r.previousContext });
+      }
       const job: Job = { id: `job-${Date.now().toString(36)}-${keys[0]}`, requests };
       this.#opts.emit({ event: 'submitted', keys: keys.length, job: job.id });
       this.#pump(engine, job);
@@ -292,16 +297,28 @@ export class BuildLoop {
     if (this.#engine && this.#engine.jobSize > 1) this.#saveNow = true;
   }
 
-  #ingest(o: Outcome): void {
+  #ingest(o: Outcome, billed = true): void {
     const p = this.#p;
     if (this.#inflight.get(o.key) === o.fingerprint) this.#inflight.delete(o.key);
+    if (billed) {
+      // Failed replies are billed too.
+      this.#counts.tokensIn += o.tokensIn ?? 0;
+      this.#counts.tokensOut += o.tokensOut ?? 0;
+    }
     const input = p.fingerprints.inputs.get(o.key);
     const current = input?.current?.fingerprint === o.fingerprint;
     if (o.ok) {
       const parsed = p.config.rule.schema.safeParse(o.value);
       if (!parsed.success) {
         const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-        this.#ingest({ ok: false, key: o.key, fingerprint: o.fingerprint, class: 'schema-error', message: `the reply does not match the rule's schema: ${issues}`, rawResponse: JSON.stringify(o.value), ...(o.text ? { extractedText: o.text } : {}), charge: true });
+        this.#ingest(
+          {
+            ok: false, key: o.key, fingerprint: o.fingerprint, class: 'schema-error', message: `the reply does not match the rule's schema: ${issues}`,
+            rawResponse: JSON.stringify(o.value), ...(o.text ? { extractedText: o.text } : {}), charge: true,
+            ...(o.batch ? { batch: o.batch } : {}), ...(o.tokensIn !== undefined ? { tokensIn: o.tokensIn } : {}), ...(o.tokensOut !== undefined ? { tokensOut: o.tokensOut } : {}),
+          },
+          false,
+        );
         return;
       }
       const bytes = serialise(parsed.data);
@@ -313,11 +330,13 @@ export class BuildLoop {
         return;
       }
       const startedAt = Date.now();
+      const attemptNo = (this.#attempts.get(o.key)?.count ?? 0) + 1;
       writeOutput(p, o.key, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null });
       this.#attempts.delete(o.key);
       p.store.clearAttempts(o.key);
       this.#counts.built++;
       this.#opts.emit({ event: 'built', key: o.key, output: p.index.byKey.get(o.key)!.output, ms: Date.now() - startedAt });
+      this.#observe(o, { value: parsed.data, attempt: attemptNo });
       this.#forced.delete(o.key);
       this.#afterOutput(o.key);
       return;
@@ -349,10 +368,40 @@ export class BuildLoop {
       o.charge,
     );
     this.#attempts.set(o.key, { fingerprint: o.fingerprint, count: attempt, lastClass: o.class, lastMessage: o.message });
+    this.#observe(o, { attempt });
     if (o.charge) this.#counts.failed++;
     const dead = o.class === 'input-error' || attempt >= p.config.execution.maxAttempts;
     this.#opts.emit({ event: 'failed', key: o.key, class: o.class as FailureClass, message: `${page.output}: ${o.message}`, attempt, dead });
     this.#replan(p.index.chainOf.get(o.key)!);
+  }
+
+  /** One `record` event per answered request, with everything a tracer needs (report/braintrust). */
+  #observe(o: Outcome, r: { value?: unknown; attempt: number }): void {
+    const p = this.#p;
+    const sent = this.#sent.get(o.key);
+    this.#sent.delete(o.key);
+    const page = p.index.byKey.get(o.key)!;
+    const gemini = p.engine !== 'local';
+    this.#opts.emit({
+      event: 'record',
+      key: o.key,
+      vars: page.vars,
+      engine: p.engine,
+      model: gemini ? p.config.rule.model : null,
+      promptFile: gemini ? p.config.rule.promptFile : null,
+      fingerprint: o.fingerprint,
+      prompt: sent?.prompt ?? null,
+      previousContext: sent?.previousContext ?? null,
+      generationConfig: gemini ? { ...p.config.rule.generationConfig } : null,
+      batch: o.batch ?? null,
+      ok: o.ok,
+      output: o.ok ? r.value : null,
+      error: o.ok ? null : { class: o.class, message: o.message, code: o.code ?? null, rawResponse: o.rawResponse ?? null },
+      attempt: r.attempt,
+      tokensIn: o.tokensIn ?? 0,
+      tokensOut: o.tokensOut ?? 0,
+      latencyMs: sent ? Date.now() - sent.at : null,
+    });
   }
 
   /** Restores a target from the result store if its request was answered before. */
@@ -433,6 +482,8 @@ export class BuildLoop {
       edited: counts.edited,
       waiting: counts.waiting,
       missingInput: counts['missing-input'],
+      tokensIn: this.#counts.tokensIn,
+      tokensOut: this.#counts.tokensOut,
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       dryRun: this.#opts.dryRun,
     };
@@ -458,6 +509,7 @@ function createEngine(p: Project, pages: number, opts: BuildOptions): Engine {
         tmpDir: path.join(p.cacheDir, 'tmp'),
         pollSeconds: opts.pollSeconds ?? p.config.execution.pollSeconds,
         log: (message) => opts.emit({ event: 'engine', message }),
+        onBatch: (b) => opts.emit({ event: 'batch', ...b }),
         ...retryBase(),
       });
     case 'gemini':

@@ -26,7 +26,8 @@ export async function createReporter(o: ReporterOptions): Promise<Reporter> {
 
 function jsonReporter(out: NodeJS.WritableStream): Reporter {
   return {
-    emit: (e) => out.write(`${JSON.stringify(e)}\n`),
+    // Record events carry whole prompts: they are for tracers, not for the NDJSON stream.
+    emit: (e) => (e.event === 'record' ? undefined : void out.write(`${JSON.stringify(e)}\n`)),
     close: () => {},
   };
 }
@@ -53,6 +54,12 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
       return null;
     case 'engine':
       return { line: e.message, level: 'detail' };
+    case 'record':
+      return null;
+    case 'batch':
+      return e.phase === 'created'
+        ? { line: `batch ${e.name} created: ${e.records} pages`, level: 'detail' }
+        : { line: `batch ${e.name} ${e.state}: ${e.succeeded} succeeded, ${e.failed} failed, ${e.tokensIn + e.tokensOut} tokens`, level: 'detail' };
     case 'watch':
       return { line: e.message, level: 'info' };
     case 'stopped':

@@ -1,5 +1,6 @@
 // The typed events the core emits; only reporters print them (STYLE §8).
 import type { FailureClass } from './cache/records.js';
+import type { CostEstimate } from './plan/estimate.js';
 import type { Reason, State } from './plan/types.js';
 import type { TargetKey } from './types.js';
 
@@ -22,6 +23,11 @@ export interface Summary {
   /** Tokens billed in this run (prompt; candidates + thoughts), from the replies' usageMetadata. */
   tokensIn: number;
   tokensOut: number;
+  /**
+   * USD for those tokens at the engine's prices (local: 0; null when the model has no known price). Always
+   * set by builds; optional only so that summaries made elsewhere (tests, older run files) stay valid.
+   */
+  costUsd?: number | null;
   seconds: number;
   /** True for build --dry-run: nothing was sent or written. */
   dryRun: boolean;
@@ -31,7 +37,16 @@ export type BuildEvent =
   | { event: 'start'; engine: string; targets: number; selected: number }
   | { event: 'notice'; message: string }
   | { event: 'warning'; message: string; file?: string; key?: TargetKey }
-  | { event: 'plan'; counts: Record<State, number>; frontier: number; reasons: Record<string, number>; toSend: number; toRestore: number }
+  | {
+      event: 'plan';
+      counts: Record<State, number>;
+      frontier: number;
+      reasons: Record<string, number>;
+      toSend: number;
+      toRestore: number;
+      /** What sending would cost (build --dry-run, and builds with --max-cost). */
+      estimate?: CostEstimate;
+    }
   | { event: 'stale'; key: TargetKey; state: State; reasons: Reason[] }
   | { event: 'submitted'; keys: number; job: string }
   | { event: 'engine'; message: string }

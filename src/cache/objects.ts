@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Fingerprint } from '../types.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { removeDeadTemps, writeFileAtomic } from '../util/fs.js';
 
 export class ResultStore {
   readonly #dir: string;
@@ -13,6 +13,10 @@ export class ResultStore {
   constructor(cacheDir: string) {
     this.#dir = path.join(cacheDir, 'objects');
     this.#tmp = path.join(cacheDir, 'tmp');
+    // A kill -9 mid-write leaves a temp file behind (objects and outputs are staged in tmp/, the state
+    // file beside itself); nothing ever reads them, so the next run clears those of dead processes.
+    removeDeadTemps(this.#tmp);
+    removeDeadTemps(cacheDir);
   }
 
   #path(fp: Fingerprint): string {
@@ -32,8 +36,14 @@ export class ResultStore {
     }
   }
 
+  /**
+   * Stores the result of a request. An object already holding these exact bytes is left alone; one holding
+   * other bytes (a `--force` rebuild of a non-deterministic engine, or an unreadable object) is replaced:
+   * the output written next must equal its stored result, or a crash before the cache save would make
+   * ocrmake's own output look like a person's edit.
+   */
   write(fp: Fingerprint, bytes: Buffer): void {
-    if (this.has(fp)) return;
+    if (this.has(fp) && this.read(fp)?.equals(bytes)) return;
     writeFileAtomic(this.#path(fp), gzipSync(bytes), this.#tmp);
   }
 

@@ -39,27 +39,50 @@ export class StateStore {
     this.#file = file;
   }
 
-  /** Opens (or creates) `<dir>/state.sqlite`. A file that cannot be opened is moved aside, never deleted. */
+  /**
+   * Opens (or creates) `<dir>/state.sqlite`. A file that is not a sound cache (not SQLite, truncated, failing
+   * SQLite's quick check, or not our tables) is moved aside, never deleted, and a new cache is started.
+   */
   static async open(dir: string): Promise<OpenResult> {
     const SQL = await sql();
     const file = path.join(dir, STATE_FILE);
     fs.mkdirSync(dir, { recursive: true });
-    if (fs.existsSync(file)) {
-      try {
-        const db = new SQL.Database(fs.readFileSync(file));
-        const store = new StateStore(db, file);
-        store.#migrate();
-        store.#load();
-        return { store, movedAside: null, movedReason: null };
-      } catch (err) {
-        if (err instanceof NewerCacheError) throw err;
-        const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        fs.renameSync(file, aside);
-        const store = new StateStore(new SQL.Database(), file);
-        store.#migrate();
-        store.#dirty = true;
-        return { store, movedAside: aside, movedReason: (err as Error).message };
+    let bytes: Buffer | null;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw new CacheAccessError(file, (err as Error).message);
+      bytes = null;
+    }
+    if (bytes !== null) {
+      let problem = damage(bytes);
+      if (!problem) {
+        let db: Database | null = null;
+        try {
+          db = new SQL.Database(bytes);
+          const check = db.exec('PRAGMA quick_check')[0]?.values.map((r) => String(r[0])) ?? [];
+          if (check.join() !== 'ok') throw new Error(`SQLite's check failed: ${check.slice(0, 2).join('; ')}`);
+          const store = new StateStore(db, file);
+          store.#migrate();
+          store.#load();
+          return { store, movedAside: null, movedReason: null };
+        } catch (err) {
+          if (err instanceof NewerCacheError) throw err;
+          db?.close();
+          problem = (err as Error).message;
+        }
       }
+      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      try {
+        fs.renameSync(file, aside);
+      } catch (err) {
+        throw new CacheAccessError(file, `it is damaged (${problem}) and cannot be moved aside: ${(err as Error).message}`);
+      }
+      const store = new StateStore(new SQL.Database(), file);
+      store.#migrate();
+      store.#dirty = true;
+      return { store, movedAside: aside, movedReason: problem };
     }
     const store = new StateStore(new SQL.Database(), file);
     store.#migrate();
@@ -286,8 +309,62 @@ export class StateStore {
     this.#dirty = true;
   }
 
+  // --- read helpers for `failures` and `retry` ---
+
+  /** The failure log without its bulky columns (stack, raw response, extracted text), newest last: for summaries. */
+  failureLogBrief(): FailureRow[] {
+    const res = this.#db.exec('SELECT key, fingerprint, class, code, message, engine, model, prompt_file, prompt_hash, batch, attempt, at FROM failure_log ORDER BY id')[0];
+    return (res?.values ?? []).map((r) => ({
+      key: asKey(String(r[0])),
+      fingerprint: asFingerprint(String(r[1])),
+      class: r[2] as FailureRow['class'],
+      code: r[3] as string | null,
+      message: String(r[4]),
+      engine: String(r[5]),
+      model: r[6] as string | null,
+      promptFile: r[7] as string | null,
+      promptHash: r[8] as string | null,
+      batch: r[9] as string | null,
+      attempt: Number(r[10]),
+      at: String(r[11]),
+    }));
+  }
+
+  /**
+   * Deletes the failure counter of `key` for one request (`fingerprint`), or for every request (null), so the
+   * next build tries it again. The failure log is history and stays. Returns how many counters were removed.
+   */
+  resetAttempts(key: TargetKey, fingerprint: Fingerprint | null): number {
+    if (fingerprint === null) this.#db.run('DELETE FROM attempts WHERE key = ?', [key]);
+    else this.#db.run('DELETE FROM attempts WHERE key = ? AND fingerprint = ?', [key, fingerprint]);
+    const removed = this.#db.getRowsModified();
+    if (removed > 0) this.#dirty = true;
+    return removed;
+  }
+
   close(): void {
     this.#db.close();
+  }
+}
+
+/** What is wrong with a cache file on its face (before SQLite reads it), or null. */
+function damage(b: Buffer): string | null {
+  if (b.length === 0) return 'the file is empty';
+  if (b.length < 100 || b.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return 'not an SQLite database';
+  // The header's page size and page count (valid when the change counter matches "version-valid-for").
+  const pageSize = b.readUInt16BE(16) === 1 ? 65536 : b.readUInt16BE(16);
+  const pages = b.readUInt32BE(24) === b.readUInt32BE(92) ? b.readUInt32BE(28) : 0;
+  if (pages > 0 && b.length < pages * pageSize) return `the file is truncated (${b.length} of ${pages * pageSize} bytes)`;
+  return null;
+}
+
+/** The cache file exists but cannot be read or moved (permissions, a folder in its place). */
+export class CacheAccessError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`cannot use the cache ${file}: ${detail}`);
   }
 }
 

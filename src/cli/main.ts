@@ -28,8 +28,34 @@ export async function main(argv: string[]): Promise<number> {
               force: { type: 'boolean', default: false, describe: 'rebuild the selected pages even if fresh or edited' },
               engine: { choices: ENGINES, describe: 'override the ocrfile\'s engine' },
               quiet: { type: 'boolean', default: false, describe: 'print only warnings, errors and the summary' },
+              'poll-seconds': { type: 'number', describe: 'seconds between batch status polls (fractions allowed); overrides execution.pollSeconds' },
+              'max-cost': { type: 'number', describe: 'USD: refuse to start (exit 1, nothing sent) if the estimated cost is above this' },
+            })
+            .check((a) => {
+              // A returned string is a usage error (exit 2): .fail() gets it as both msg and err.
+              if (a['poll-seconds'] !== undefined && !(a['poll-seconds'] > 0)) return '--poll-seconds must be a number above 0';
+              if (a['max-cost'] !== undefined && !(a['max-cost'] >= 0)) return '--max-cost must be an amount in USD, 0 or more';
+              return true;
             }),
-        (a) => run(import('./commands/build.js').then((m) => m.build({ selectors: a.selectors ?? [], dryRun: a['dry-run'], force: a.force, engine: a.engine, json: a.json, quiet: a.quiet }))),
+        (a) =>
+          run(
+            import('./commands/build.js').then((m) =>
+              m.build({ selectors: a.selectors ?? [], dryRun: a['dry-run'], force: a.force, engine: a.engine, json: a.json, quiet: a.quiet, pollSeconds: a['poll-seconds'], maxCost: a['max-cost'] }),
+            ),
+          ),
+      )
+      .command(
+        'watch',
+        'keep every page up to date as images, prompts, rules, the ocrfile and outputs change',
+        (y) =>
+          y.options({
+            ...common,
+            engine: { choices: ENGINES, describe: 'override the ocrfile\'s engine' },
+            quiet: { type: 'boolean', default: false, describe: 'print only warnings, errors and summaries' },
+            'poll-seconds': { type: 'number', describe: 'seconds between batch status polls (fractions allowed)' },
+            debounce: { type: 'number', default: 300, describe: 'milliseconds of quiet after a change before a build starts' },
+          }),
+        (a) => run(import('./commands/watch.js').then((m) => m.watch({ engine: a.engine, json: a.json, quiet: a.quiet, pollSeconds: a['poll-seconds'], debounceMs: a.debounce }))),
       )
       .command(
         'status',
@@ -44,30 +70,145 @@ export async function main(argv: string[]): Promise<number> {
         (a) => run(import('./commands/explain.js').then((m) => m.explain({ target: a.target, json: a.json, engine: a.engine }))),
       )
       .command(
+        'failures [selectors..]',
+        'summarise the failure log, or show the full history of the selected pages',
+        (y) =>
+          y
+            .positional('selectors', { type: 'string', array: true, describe: 'pages whose full history to show: a key, a path, or wildcard=value' })
+            .options({
+              ...common,
+              by: { type: 'string', default: 'class', describe: 'group the summary by class, chain, or a wildcard of the pattern (e.g. state)' },
+              csv: { type: 'string', describe: 'write every failure-log row (of the selected pages) to this CSV file; - for stdout' },
+              verbose: { type: 'boolean', default: false, describe: 'history: add the generation config, stack, raw response and extracted text' },
+              engine: { choices: ENGINES, describe: 'judge failed and dead as this engine would plan' },
+            }),
+        (a) => run(import('./commands/failures.js').then((m) => m.failures({ selectors: a.selectors ?? [], by: a.by, csv: a.csv, json: a.json, verbose: a.verbose, engine: a.engine }))),
+      )
+      .command(
+        'retry [selectors..]',
+        'give failed and dead pages new attempts (all of them, or those selected); the failure log is kept',
+        (y) =>
+          y
+            .positional('selectors', { type: 'string', array: true, describe: 'a key, an output/image/allow-list path, or wildcard=value / wildcard=from..to' })
+            .options({
+              ...common,
+              'dry-run': { type: 'boolean', default: false, describe: 'list what would be reset; change nothing' },
+              'all-fingerprints': { type: 'boolean', default: false, describe: 'also reset the counters of earlier requests (before a prompt or image change)' },
+              engine: { choices: ENGINES, describe: 'judge the current request as this engine would' },
+            }),
+        (a) => run(import('./commands/retry.js').then((m) => m.retry({ selectors: a.selectors ?? [], dryRun: a['dry-run'], allFingerprints: a['all-fingerprints'], json: a.json, engine: a.engine }))),
+      )
+      .command(
+        'adopt [selectors..]',
+        'record existing outputs as fresh without any request (e.g. a collection built by an older pipeline)',
+        (y) =>
+          y
+            .positional('selectors', { type: 'string', array: true, describe: 'a key, an output/image/allow-list path, or wildcard=value / wildcard=from..to' })
+            .options({
+              ...common,
+              'dry-run': { type: 'boolean', default: false, describe: 'show what would be adopted; write nothing' },
+              engine: { choices: ENGINES, describe: 'adopt for this engine\'s requests (the engine later builds will use)' },
+            }),
+        (a) => run(import('./commands/adopt.js').then((m) => m.adopt({ selectors: a.selectors ?? [], dryRun: a['dry-run'], json: a.json, engine: a.engine }))),
+      )
+      .command(
+        'gc',
+        'prune the result store: delete objects no page references that are older than --keep-days',
+        (y) =>
+          y
+            .options({
+              ...common,
+              'keep-days': { type: 'number', default: 30, describe: 'also keep unreferenced objects younger than this many days' },
+              'dry-run': { type: 'boolean', default: false, describe: 'say what would be deleted; delete nothing' },
+              engine: { choices: ENGINES, describe: 'keep the current requests of this engine' },
+            })
+            // A string, not a throw: yargs hands a thrown error to .fail() as a crash.
+            .check((a) => a['keep-days'] >= 0 || '--keep-days must be a number of days, 0 or more'),
+        (a) => run(import('./commands/gc.js').then((m) => m.gc({ keepDays: a['keep-days'], dryRun: a['dry-run'], json: a.json, engine: a.engine }))),
+      )
+      .command(
+        'runs [id]',
+        'list recent build and watch runs, or show one run\'s report',
+        (y) =>
+          y
+            .positional('id', { type: 'string', describe: 'a run id (or a unique prefix of one) from the list' })
+            .options({ ...common, limit: { type: 'number', default: 20, describe: 'how many runs to list, newest first' } })
+            .check((a) => (Number.isInteger(a.limit) && a.limit > 0) || '--limit must be a whole number above 0'),
+        (a) => run(import('./commands/runs.js').then((m) => m.runs({ id: a.id, json: a.json, limit: a.limit }))),
+      )
+      .command(
+        'graph [selectors..]',
+        'print the dependency graph (pages coloured by state, predecessor -> page edges, a cluster per book)',
+        (y) =>
+          y
+            .positional('selectors', { type: 'string', array: true, describe: 'only these pages: a key, a path, or wildcard=value / wildcard=from..to' })
+            .options({
+              format: { choices: ['dot', 'mermaid', 'json'] as const, default: 'dot' as const, describe: 'Graphviz DOT, Mermaid flowchart, or JSON {nodes, edges}' },
+              out: { type: 'string', describe: 'write to this file instead of stdout' },
+              engine: { choices: ENGINES, describe: 'plan states as this engine would' },
+            }),
+        (a) => run(import('./commands/graph.js').then((m) => m.graph({ format: a.format, out: a.out, selectors: a.selectors ?? [], engine: a.engine }))),
+      )
+      .command(
+        'report',
+        'write a self-contained HTML status page (default .ocrcache/report.html) and print its path',
+        (y) =>
+          y.options({
+            out: { type: 'string', describe: 'write the page to this file' },
+            open: { type: 'boolean', default: false, describe: 'open it in the default browser' },
+            engine: { choices: ENGINES, describe: 'plan states as this engine would' },
+          }),
+        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, engine: a.engine }))),
+      )
+      .command(
         'clean',
         'delete outputs ocrmake wrote (never edited ones) and/or the cache',
         (y) =>
           y.options({
             outputs: { type: 'boolean', default: false, describe: 'delete outputs ocrmake wrote and nobody edited' },
-            cache: { type: 'boolean', default: false, describe: 'delete .ocrcache/ (state and result store)' },
+            cache: { type: 'boolean', default: false, describe: 'delete .ocrcache/ (state, result store and run reports)' },
             yes: { type: 'boolean', default: false, describe: 'do not ask for confirmation' },
           }),
         (a) => run(import('./commands/clean.js').then((m) => m.clean({ outputs: a.outputs, cache: a.cache, yes: a.yes }))),
       )
-      .demandCommand(1, 'Name a command: build, status, explain or clean (ocrmake --help lists them).')
+      .demandCommand(1, 'Name a command: build, watch, status, explain, failures, retry, adopt, gc, runs, graph, report or clean (ocrmake --help lists them).')
+      .recommendCommands()
       .strict()
       .version(VERSION)
       .help()
       .wrap(Math.min(110, process.stdout.columns || 100))
       .fail((msg, err) => {
-        if (err) throw err;
-        throw new ExitSignal(ExitCode.usage, `${msg}\n  Run ocrmake --help for the commands and their options.`);
+        if (err instanceof Error) throw err; // a .check() that returns a string passes it as err too
+        throw new ExitSignal(ExitCode.usage, usageMessage(msg, argv));
       })
       .parseAsync();
   } catch (err) {
     return report(err);
   }
   return result;
+}
+
+const COMMANDS = ['build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'clean'];
+
+/** yargs' complaint, restated to name the command, option or argument at fault and where help is. */
+function usageMessage(msg: string, argv: readonly string[]): string {
+  const command = COMMANDS.includes(argv[0] ?? '') ? argv[0]! : null;
+  const help = command ? `Run ocrmake ${command} --help for its options.` : 'Run ocrmake --help for the commands and their options.';
+  const suggested = /^Did you mean (\S+)\?$/.exec(msg);
+  if (suggested) return `unknown command "${argv[0]}": did you mean ${suggested[1]}?\n  ${help}`;
+  const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (unknown) {
+    const what = unknown[1]!.split(', ').map((name) => {
+      const flag = argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}` || a === `--no-${name}`);
+      if (flag) return `unknown option ${flag.split('=')[0]}${command ? ` for ocrmake ${command}` : ''}`;
+      return command ? `unexpected argument "${name}" for ocrmake ${command}` : `unknown command "${name}"`;
+    });
+    return `${what.join('; ')}\n  ${help}`;
+  }
+  const choice = /Argument: (\S+), Given: (.*?), Choices: (.*)$/m.exec(msg);
+  if (choice) return `--${choice[1]} ${choice[2]} is not one of ${choice[3]}\n  ${help}`;
+  if (command === 'explain' && /^Not enough non-option arguments/.test(msg)) return `ocrmake explain needs a target: a key, or an output, image or allow-list path\n  ${help}`;
+  return msg.includes('--help') ? msg : `${msg}\n  ${help}`;
 }
 
 function report(err: unknown): number {

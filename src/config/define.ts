@@ -84,6 +84,10 @@ export interface OcrfileInput {
     /** Local OCR workers / interactive calls in flight. Default: number of cores (local), 8 (gemini). */
     concurrency?: number;
   };
+  /** Token prices by model, USD per 1M tokens at the interactive tier (batch is half); overrides the dated defaults. */
+  prices?: Record<string, { input: number; output: number }>;
+  /** Braintrust tracing: the project (BRAINTRUST_PROJECT wins); tracing also needs BRAINTRUST_API_KEY. */
+  braintrust?: { project?: string };
 }
 
 export function defineRule<T>(rule: RuleDefinition<T>): RuleDefinition<T> {

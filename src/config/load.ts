@@ -10,7 +10,7 @@ import { usageError, type Problem } from '../errors.js';
 import { parsePattern, type Pattern } from '../graph/pattern.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { relPath } from '../util/fs.js';
-import { OcrfileShape } from './schema.js';
+import { knownKeys, OcrfileShape } from './schema.js';
 import { DEFAULTS, DEFAULT_MODEL, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
 import type { FilterValue } from './define.js';
 
@@ -20,21 +20,11 @@ export async function loadConfig(root: string, configFile = OCRFILE): Promise<Re
   const file = path.resolve(root, configFile);
   const rel = relPath(root, file);
   if (!fs.existsSync(file)) {
-    throw usageError([{ reason: 'ocrfile-missing', file: rel, message: 'no ocrfile found', hint: `Create ${rel} in the project root (see README "The ocrfile"), or run ocrmake from the folder that has one.` }]);
+    throw usageError([{ reason: 'ocrfile-missing', file: rel, message: 'no ocrfile found', hint: `Create ${rel} in the project root (see README "ocrfile.ts"), or run ocrmake from the folder that has one.` }]);
   }
   const { exported, imports } = await importOcrfile(root, file);
-  const parsed = OcrfileShape.safeParse(exported);
-  if (!parsed.success) {
-    throw usageError(
-      parsed.error.issues.map((issue) => ({
-        reason: 'config-invalid',
-        file: rel,
-        at: issue.path.join('.') || '(default export)',
-        message: issue.message,
-        hint: 'Fix this value in the ocrfile (see README "The ocrfile" for every option).',
-      })),
-    );
-  }
+  const parsed = OcrfileShape.safeParse(exported, { reportInput: true });
+  if (!parsed.success) throw usageError(parsed.error.issues.flatMap((issue) => shapeProblems(rel, issue)));
   const problems: Problem[] = [];
   const config = normalise(root, file, imports, parsed.data, problems);
   if (config) checkConfig(config, problems);
@@ -55,28 +45,118 @@ async function importOcrfile(root: string, file: string): Promise<{ exported: un
     interopDefault: true,
   });
   const before = new Set(Object.keys(jiti.cache ?? {}));
+  let ns: Record<string, unknown> | null;
   try {
-    const exported = await jiti.import(file, { default: true });
-    const imports = Object.keys(jiti.cache ?? {}).filter((f) => !before.has(f) && f.startsWith(root) && !f.includes('node_modules'));
-    return { exported, imports: [...new Set([file, ...imports])] };
+    ns = (await jiti.import(file)) as Record<string, unknown> | null;
   } catch (err) {
     throw usageError([syntaxProblem(root, file, err)]);
   }
+  // `export default defineOcrfile({...})`, or a CommonJS `module.exports = {...}` (which has no `default`).
+  const exported = ns && 'default' in ns ? ns['default'] : ns && 'pages' in ns ? ns : undefined;
+  if (exported === undefined) {
+    const rel = relPath(root, file);
+    throw usageError([{ reason: 'config-invalid', file: rel, message: 'no default export', hint: 'End it with export default defineOcrfile({ pages, target, rule }) (README "ocrfile.ts").' }]);
+  }
+  const imports = Object.keys(jiti.cache ?? {}).filter((f) => !before.has(f) && f.startsWith(root) && !f.includes('node_modules'));
+  return { exported, imports: [...new Set([file, ...imports])] };
 }
 
+/**
+ * A load failure of the ocrfile or of a file it imports, as a problem naming the file at fault and the line.
+ * jiti reports parse errors as `ParseError: <what>\n <file>:<line>:<column>`; runtime errors (a typo'd
+ * name, a throw, a missing import) carry the position in their stack, which jiti source-maps to the .ts file.
+ */
 function syntaxProblem(root: string, file: string, err: unknown): Problem {
-  const e = err as Error & { loc?: { line: number; column: number }; id?: string };
-  const message = String(e?.message ?? err).split('\n')[0]!;
-  const culprit = /\((\/[^:()]+):(\d+):(\d+)\)/.exec(e?.stack ?? '');
-  const at = e?.loc ? `${e.loc.line}:${e.loc.column + 1}` : undefined;
-  const inFile = (/ in (\/\S+\.[cm]?[jt]s)/.exec(message)?.[1] ?? culprit?.[1] ?? file);
+  const e = err as (Error & { code?: string; loc?: { line: number; column: number } }) | undefined;
+  const text = String(e?.message ?? err);
+  const parse = /^(?:\w*Error: )?ParseError: (.*?)\s*\n\s*(\/.+?):(\d+):(\d+)\s*$/s.exec(text);
+  let where: { file: string; line: number; column: number } | null = null;
+  let message: string;
+  if (parse) {
+    where = { file: parse[2]!, line: Number(parse[3]), column: Number(parse[4]) };
+    message = `syntax error: ${parse[1]}`;
+  } else {
+    where = userFrame(root, e?.stack ?? '');
+    const first = text.split('\n')[0]!.trim();
+    message = e?.code === 'MODULE_NOT_FOUND' || e?.code === 'ERR_MODULE_NOT_FOUND' ? first.replace(/^Cannot/, 'cannot') : `loading it threw ${e?.name ?? 'Error'}: ${first}`;
+  }
+  if (!where && e?.loc) where = { file, line: e.loc.line, column: e.loc.column + 1 };
+  const culprit = where && isInside(root, where.file) ? where.file : file;
+  const rel = relPath(root, culprit);
+  const line = where && culprit === where.file ? where.line : null;
+  const importedBy = culprit === file ? '' : ` (imported by ${relPath(root, file)})`;
   return {
     reason: 'ocrfile-syntax',
-    file: relPath(root, inFile.startsWith(root) ? inFile : file),
-    ...(at ? { at } : {}),
-    message: `cannot load the ocrfile: ${message.replace(root + path.sep, '')}`,
-    hint: 'Fix the TypeScript error in this file; nothing was built.',
+    file: rel,
+    ...(where && line !== null ? { at: `${where.line}:${where.column}` } : {}),
+    message: `${message.replaceAll(root + path.sep, '')}${importedBy}`,
+    hint: `Fix ${line !== null ? `line ${line} of ${rel}` : rel} and run again; nothing was built.`,
   };
+}
+
+/** The first stack frame in a project file (not ocrmake's, not node_modules'). */
+function userFrame(root: string, stack: string): { file: string; line: number; column: number } | null {
+  for (const m of stack.matchAll(/(?:\(|at )((?:file:\/\/)?\/[^():\n]+):(\d+):(\d+)\)?$/gm)) {
+    const f = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+    if (isInside(root, f) && !f.split(path.sep).includes('node_modules')) return { file: f, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return null;
+}
+
+const isInside = (root: string, file: string): boolean => !path.relative(root, file).startsWith('..') && !path.isAbsolute(path.relative(root, file));
+
+/** One zod issue as problems at config paths, with the value found and the options known at that place. */
+function shapeProblems(rel: string, issue: z.core.$ZodIssue): Problem[] {
+  const at = issue.path.map(String).join('.');
+  const hint = 'Fix this value in the ocrfile (README "ocrfile.ts" lists every option).';
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(at);
+    return issue.keys.map((key) => {
+      const near = known ? closest(key, known) : null;
+      return {
+        reason: 'config-invalid' as const,
+        file: rel,
+        at: at ? `${at}.${key}` : key,
+        message: `unknown option "${key}"`,
+        hint: `${near ? `Did you mean "${near}"? ` : ''}${known ? `Options here: ${known.join(', ')}.` : 'Remove it.'}`,
+      };
+    });
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [{ reason: 'config-invalid', file: rel, at: at || '(default export)', message: `missing: expected ${issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}`, hint: `Add ${at.split('.').at(-1) || 'it'} (README "ocrfile.ts" lists every option).` }];
+  }
+  const got = 'input' in issue && issue.input !== undefined && issue.code !== 'invalid_union' ? ` (got ${show(issue.input)})` : '';
+  return [{ reason: 'config-invalid', file: rel, at: at || '(default export)', message: `${issue.message}${got}`, hint }];
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** The known name nearest to a misspelt one (at most a third of its letters off), or null. */
+function closest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null, bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+/** Edits (insert, delete, substitute, swap two neighbours) between two names. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!, up = d[i - 1]!;
+      row[j] = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 type Parsed = z.infer<typeof OcrfileShape>;
@@ -141,6 +221,8 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
       pollSeconds: exec.pollSeconds ?? DEFAULTS.pollSeconds,
       concurrency: exec.concurrency ?? null,
     }),
+    prices: Object.freeze({ ...(input.prices ?? {}) }),
+    braintrust: Object.freeze({ project: input.braintrust?.project ?? null }),
   });
 }
 

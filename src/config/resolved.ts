@@ -3,6 +3,7 @@ import type * as z from 'zod';
 import type { EngineName, LocalOcrResult, PageInfo } from './define.js';
 import type { Pattern } from '../graph/pattern.js';
 import type { ContentHash } from '../types.js';
+import type { ModelPrice } from '../report/pricing.js';
 
 export interface ResolvedRule {
   readonly name: string;
@@ -50,6 +51,10 @@ export interface ResolvedConfig {
     readonly pollSeconds: number;
     readonly concurrency: number | null;
   };
+  /** Price overrides by model name (USD per 1M tokens, interactive tier); empty: the dated defaults. */
+  readonly prices: Readonly<Record<string, ModelPrice>>;
+  /** Braintrust project from the ocrfile (BRAINTRUST_PROJECT in the environment wins); null: none. */
+  readonly braintrust: { readonly project: string | null };
 }
 
 export const DEFAULT_MODEL = 'gemini-2.5-flash';

@@ -16,7 +16,7 @@ export const RuleShape = z.object({
   model: z.string().min(1).optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
   fromLocalOcr: fn('fromLocalOcr').optional(),
-});
+}).strict();
 
 const filterValue = z.union([
   z.string(),
@@ -28,29 +28,51 @@ const filterValue = z.union([
     .refine((r) => r.from !== undefined || r.to !== undefined, 'a range needs "from", "to" or both'),
 ]);
 
+const PagesShape = z
+  .object({
+    allowList: z.string().min(1).optional(),
+    image: z.string().min(1),
+    order: z.string().min(1).optional(),
+  })
+  .strict();
+
+const ExecutionShape = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(100).optional(),
+    batchSize: z.number().int().min(1).max(100_000).optional(),
+    maxConcurrentBatches: z.number().int().min(1).max(100).optional(),
+    pollSeconds: z.number().positive().max(3600).optional(),
+    concurrency: z.number().int().min(1).max(256).optional(),
+  })
+  .strict();
+
+/** USD per million tokens, interactive tier (batch is half of it), e.g. { 'gemini-2.5-flash': { input: 0.3, output: 2.5 } }. */
+const PricesShape = z.record(z.string().min(1), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict());
+
+const BraintrustShape = z
+  .object({
+    /** The Braintrust project that gets one span per request (tracing also needs BRAINTRUST_API_KEY). */
+    project: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const OcrfileShape = z
   .object({
-    pages: z
-      .object({
-        allowList: z.string().min(1).optional(),
-        image: z.string().min(1),
-        order: z.string().min(1).optional(),
-      })
-      .strict(),
+    pages: PagesShape,
     target: z.string().min(1),
     rule: RuleShape,
     filters: z.record(z.string(), filterValue).optional(),
     engine: z.enum(['auto', 'gemini-batch', 'gemini', 'local']).optional(),
     chain: z.enum(['consecutive', 'previous-existing']).optional(),
-    execution: z
-      .object({
-        maxAttempts: z.number().int().min(1).max(100).optional(),
-        batchSize: z.number().int().min(1).max(100_000).optional(),
-        maxConcurrentBatches: z.number().int().min(1).max(100).optional(),
-        pollSeconds: z.number().positive().max(3600).optional(),
-        concurrency: z.number().int().min(1).max(256).optional(),
-      })
-      .strict()
-      .optional(),
+    execution: ExecutionShape.optional(),
+    prices: PricesShape.optional(),
+    braintrust: BraintrustShape.optional(),
   })
   .strict();
+
+/** The option names allowed at a config path (`''` is the top level), for "did you mean" hints. */
+export function knownKeys(at: string): string[] | null {
+  const shapes: Record<string, { shape: object }> = { '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, braintrust: BraintrustShape };
+  const s = shapes[at];
+  return s ? Object.keys(s.shape) : null;
+}

@@ -15,6 +15,8 @@ export type Outcome =
       value: unknown;
       /** Text the value was parsed from, kept for the failure log when validation fails. */
       text?: string;
+      /** The raw reply (JSON), kept for the failure log when validation fails. */
+      raw?: string;
       tokensIn?: number;
       tokensOut?: number;
       /** The batch the result came from. */
@@ -59,4 +61,12 @@ export interface Engine {
   readonly counters: EngineCounters;
   run(job: Job, signal: AbortSignal): AsyncIterable<Outcome>;
   close(): Promise<void>;
+}
+
+/**
+ * Thrown by an engine's run() when the build must stop (the API key was refused, repeated batch failures,
+ * lost contact). The job's unanswered pages are released without an attempt charged.
+ */
+export class EngineStop extends Error {
+  override name = 'EngineStop';
 }

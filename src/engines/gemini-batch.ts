@@ -13,9 +13,9 @@ import readline from 'node:readline';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { Request } from '../fingerprint/snapshot.js';
 import type { Fingerprint, TargetKey } from '../types.js';
-import type { Engine, EngineCounters, Job, Outcome } from './engine.js';
+import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
 import { createClient, type Client } from './gemini/client.js';
-import { classify, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
+import { authStop, classify, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
 import { imageMime, restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
@@ -26,6 +26,8 @@ const REUSE_MARGIN_MS = 25 * 3600_000;
 /** Consecutive batches that end FAILED/CANCELLED/EXPIRED (or cannot be created) before the build stops. */
 const MAX_BATCH_FAILURES = 3;
 const UPLOAD_CONCURRENCY = 4;
+/** A create sent just before a crash may still land within the client timeout; wait that long before giving up on it. */
+const CREATE_WINDOW_MS = 180_000;
 
 export interface BatchEngineOptions {
   root: string;
@@ -41,10 +43,7 @@ export interface BatchEngineOptions {
   onBatch?: (b: BatchReport) => void;
 }
 
-/** Thrown by run() when the build should stop (repeated batch failures); the message says why. */
-export class EngineStop extends Error {
-  override name = 'EngineStop';
-}
+export { EngineStop };
 
 export interface BatchEngine extends Engine {
   /** Jobs to re-attach: batches a previous process submitted (or was submitting) and never finished. */
@@ -60,6 +59,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   let clientPromise: Promise<Client> | null = null;
   const client = () => (clientPromise ??= createClient({ root: o.root, engine: 'gemini-batch' }));
   let consecutiveFailures = 0;
+  let authRefused: ApiFailure | null = null;
   const retry = <T>(fn: () => Promise<T>, signal: AbortSignal, what: string) =>
     withRetry(fn, { attempts: 8, baseMs: o.retryBaseMs ?? 2000, maxMs: 120_000, signal, onRetry: (f, n, ms) => log(`${what}: ${f.message}; retry ${n} in ${(ms / 1000).toFixed(1)} s`) });
 
@@ -88,6 +88,8 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
           o.journal.recordUpload(hash, { fileName: file.name, uri: file.uri, mime, expiresAt });
           out.set(hash, { uri: file.uri, mime });
         } catch (err) {
+          const f = classify(err);
+          if (f.auth) authRefused = f;
           out.set(hash, { error: `upload of ${r.page.image} failed: ${describe(err)}` });
         }
       }
@@ -116,6 +118,15 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
         log(`batch create: ${f.message}; retry ${attempt} in ${(wait / 1000).toFixed(1)} s`);
         await sleep(wait, signal);
       }
+    }
+  }
+
+  /** A create sent by a process that died may land late: look for it until the window has passed. */
+  async function awaitCreate(displayName: string, since: number, signal: AbortSignal): Promise<string | null> {
+    for (;;) {
+      const found = await findByDisplayName(displayName, signal).catch(() => null);
+      if (found || signal.aborted || Date.now() - since > CREATE_WINDOW_MS) return found;
+      await sleep(Math.max(1000, o.pollSeconds * 1000), signal);
     }
   }
 
@@ -206,6 +217,16 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     if (resume) {
       ({ displayName, name } = resume);
       records = resume.records;
+      if (!name) {
+        name = await awaitCreate(displayName, resume.since, signal);
+        if (!name) {
+          if (signal.aborted) return;
+          o.journal.finished(displayName, 'dropped');
+          for (const r of records) yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'api-error', message: 'the batch this page was being submitted in never appeared; it goes into a new batch (no attempt charged)', charge: false };
+          return;
+        }
+        o.journal.created(displayName, name, resume.inputFile ?? '');
+      }
     } else {
       displayName = `ocrmake-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
       records = job.requests.map((r) => ({ key: r.key, fingerprint: r.fingerprint }));
@@ -221,17 +242,25 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       end = await poll(name, displayName, signal);
     } catch (err) {
       if (err instanceof AbortedError || signal.aborted) return; // stays active in the journal: the next run re-attaches
-      throw err;
+      const f = classify(err);
+      throw new EngineStop(f.auth ? authStop(f) : `lost contact with the Gemini API while polling ${name} (${f.message}); the batch stays recorded and the next build re-attaches it`);
     }
     const report: BatchReport = { name, displayName, phase: 'ended', state: null, records: records.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: startedAt, endedAt: null };
     if (end.state === 'JOB_STATE_SUCCEEDED') {
       consecutiveFailures = 0;
-      for await (const outcome of results(name, end.resultFile, records, signal)) {
-        if (outcome.ok) report.succeeded++;
-        else report.failed++;
-        report.tokensIn += outcome.tokensIn ?? 0;
-        report.tokensOut += outcome.tokensOut ?? 0;
-        yield outcome;
+      try {
+        for await (const outcome of results(name, end.resultFile, records, signal)) {
+          if (outcome.ok) report.succeeded++;
+          else report.failed++;
+          report.tokensIn += outcome.tokensIn ?? 0;
+          report.tokensOut += outcome.tokensOut ?? 0;
+          yield outcome;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        const f = classify(err);
+        // Not finished in the journal: the next build re-attaches and downloads again (ingestion is idempotent).
+        throw new EngineStop(f.auth ? authStop(f) : `could not read the results of ${name} (${f.message}); the next build re-attaches it`);
       }
       o.journal.finished(displayName, 'succeeded');
       o.onBatch?.({ ...report, state: 'succeeded', endedAt: new Date().toISOString() });
@@ -255,6 +284,12 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   /** Steps 2–3: uploads, input file, create. Yields failures for pages that cannot be sent. */
   async function* submit(requests: readonly Request[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
     const uploads = await uploadImages(requests, signal);
+    if (authRefused) {
+      const message = authStop(authRefused);
+      o.journal.finished(displayName, 'not-created');
+      for (const r of requests) yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'upload-error', message, charge: false };
+      throw new EngineStop(message);
+    }
     const lines: string[] = [];
     const sent: JournalRecord[] = [];
     for (const r of requests) {
@@ -280,13 +315,17 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       const input = await retry(() => ai.files.upload({ file: inputPath, config: { mimeType: o.inputMime ?? 'jsonl', displayName } }), signal, `upload of ${displayName}.jsonl`);
       if (!input?.name) throw new Error('the input upload returned no file name');
       inputName = input.name;
+      // From here the batch may exist even if we never hear back: recovery must look for it, not drop it.
+      o.journal.setState(displayName, 'creating');
+      o.journal.save();
       name = await create(displayName, input.name, signal);
     } catch (err) {
       o.journal.finished(displayName, 'not-created');
       const f = classify(err);
-      // A rejected request (4xx) is the records' fault and is charged; an outage is not.
-      const charge = f.status >= 400 && f.status < 500 && f.status !== 429;
+      // A rejected request (4xx) is the records' fault and is charged; an outage or a refused key is not.
+      const charge = f.status >= 400 && f.status < 500 && f.status !== 429 && !f.auth;
       for (const r of sent) yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'api-error', code: f.code, message: `the batch could not be created: ${f.message}`, charge };
+      if (f.auth) throw new EngineStop(authStop(f));
       if (!charge && ++consecutiveFailures >= MAX_BATCH_FAILURES) throw new EngineStop(`${consecutiveFailures} batches in a row could not be created (${f.message}). Stopping; build again later.`);
       return null;
     } finally {
@@ -313,6 +352,11 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
         if (!name) {
           // The process died between the intent and recording the job: adopt the job if it exists.
           name = await findByDisplayName(b.displayName, new AbortController().signal);
+          if (!name && b.state === 'creating' && Date.now() - Date.parse(b.updatedAt) < CREATE_WINDOW_MS) {
+            // The create was sent and may still land: keep the pages in flight and keep looking.
+            jobs.push(resumedJob(b, null));
+            continue;
+          }
           if (!name) {
             o.journal.finished(b.displayName, 'dropped');
             continue;
@@ -329,11 +373,12 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
 }
 
 interface ResumedJob extends Job {
-  resume: { displayName: string; name: string; records: JournalRecord[]; inputFile: string | null };
+  /** `name` is null while a create sent before a crash may still land (since: when it was sent). */
+  resume: { displayName: string; name: string | null; since: number; records: JournalRecord[]; inputFile: string | null };
 }
 
-function resumedJob(b: OpenBatch, name: string): ResumedJob {
-  return { id: b.displayName, requests: [], records: b.records, resume: { displayName: b.displayName, name, records: b.records, inputFile: b.inputFile } };
+function resumedJob(b: OpenBatch, name: string | null): ResumedJob {
+  return { id: b.displayName, requests: [], records: b.records, resume: { displayName: b.displayName, name, since: Date.parse(b.updatedAt), records: b.records, inputFile: b.inputFile } };
 }
 
 class AbortedError extends Error {}

@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { Request } from '../fingerprint/snapshot.js';
-import type { Engine, EngineCounters, Job, Outcome } from './engine.js';
+import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
 import { createClient, type Client } from './gemini/client.js';
-import { classify, withRetry } from './gemini/errors.js';
+import { authStop, classify, withRetry } from './gemini/errors.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
 import { generationConfig, imageMime } from './gemini/request.js';
 
@@ -33,20 +33,28 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
     client ??= createClient({ root: o.root, engine: 'gemini' });
     const { ai } = await client;
     counters.requests++;
+    // One controller per call, linked to the build's signal and unlinked after: the SDK leaves a listener
+    // on the signal it is given, so the build-wide signal must not be handed over directly.
+    const controller = new AbortController();
+    const forward = () => controller.abort();
+    signal.addEventListener('abort', forward, { once: true });
     try {
       const response = await withRetry(
         () =>
           ai.models.generateContent({
             model: o.config.rule.model,
             contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, { inlineData: { mimeType: imageMime(request.imagePath), data } }] }],
-            config: { ...generationConfig(o.config), automaticContinuation: false, abortSignal: signal } as never,
+            config: { ...generationConfig(o.config), automaticContinuation: false, abortSignal: controller.signal } as never,
           }),
         { attempts: o.attempts ?? 6, baseMs: o.retryBaseMs ?? 1000, maxMs: 60_000, signal },
       );
       return outcomeFromResponse(request.key, request.fingerprint, response as unknown as GenerateResponse);
     } catch (err) {
       const f = classify(err);
+      if (f.auth) throw new EngineStop(authStop(f));
       return { ...base, ok: false, class: 'api-error', code: f.code, message: f.message, charge: true, ...(err instanceof Error && err.stack ? { stack: err.stack } : {}) };
+    } finally {
+      signal.removeEventListener('abort', forward);
     }
   }
 

@@ -15,6 +15,8 @@ export interface OpenBatch {
   state: string;
   records: JournalRecord[];
   inputFile: string | null;
+  /** When the state last changed (ISO). */
+  updatedAt: string;
 }
 
 export interface UploadRow {

@@ -48,11 +48,11 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
     if (problem) return bad(`${image} ${problem}; replace the file with a good copy`);
     counters.requests++;
     const r = await pool.recognize(bytes);
-    if (!r.ok && r.broken) {
+    if (!r.ok && r.undecodable) return bad(`${image} could not be decoded (${r.message}); replace the file with a good copy`);
+    if (!r.ok) {
       // Perhaps the image, perhaps the machine: a failed attempt, retried up to maxAttempts, not a verdict on the file.
-      return { ...base, ok: false, class: 'api-error', code: 'local-worker', message: `${image}: ${r.message}; if it happens again, check the image opens in a viewer`, charge: true };
+      return { ...base, ok: false, class: 'api-error', code: 'local-ocr', message: `OCR of ${image} failed: ${r.message}; if it fails again, check that the image opens in a viewer`, charge: true };
     }
-    if (!r.ok) return bad(`${image} could not be decoded (${r.message}); replace the file with a good copy`);
     const ocr: LocalOcrResult = { text: r.data.text, confidence: r.data.confidence, blocks: toBlocks(r.data.blocks) };
     try {
       const value = mapper!(ocr, { key: request.key, vars: request.page.vars, pageNumber: request.page.pageNumber });
@@ -105,8 +105,8 @@ class LanePool {
     this.#size = size;
   }
 
-  /** `broken`: the worker died or hung on the page, which may or may not be the image's fault. */
-  async recognize(bytes: Buffer): Promise<{ ok: true; data: RecognizeData } | { ok: false; broken: boolean; message: string }> {
+  /** `undecodable`: tesseract could not read the image (always the file's fault, unlike a crash or a hang). */
+  async recognize(bytes: Buffer): Promise<{ ok: true; data: RecognizeData } | { ok: false; undecodable: boolean; message: string }> {
     const lane = await this.#acquire();
     lane.printed.length = 0;
     let timer: NodeJS.Timeout | undefined;
@@ -123,17 +123,22 @@ class LanePool {
       this.#release(lane);
       return { ok: true, data: outcome.data };
     }
-    // The thread's printout travels on its own channel and may trail the rejection by a moment.
-    if (outcome.kind === 'error') await new Promise((resolve) => setTimeout(resolve, 30));
+    // The thread's printout travels on its own channel and may trail the rejection: wait (briefly) for
+    // tesseract's last word on an unreadable image.
+    for (let waited = 0; outcome.kind === 'error' && waited < 1000 && !lane.printed.some((l) => /cannot be read/.test(l)); waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const printed = lane.printed.find((l) => l.trim() !== '')?.trim();
     if (outcome.kind === 'error') {
       this.#release(lane);
-      return { ok: false, broken: false, message: printed ?? outcome.message };
+      // tesseract.js says only "Error attempting to read image."; libpng or Leptonica printed the reason.
+      const undecodable = /attempting to read image/i.test(outcome.message);
+      return { ok: false, undecodable, message: (undecodable && printed) || outcome.message };
     }
     void this.#discard(lane);
     return outcome.kind === 'gone'
-      ? { ok: false, broken: true, message: `the OCR worker crashed on it (${printed ?? outcome.message})` }
-      : { ok: false, broken: true, message: `OCR did not finish within ${PAGE_TIMEOUT_MS / 60_000} minutes` };
+      ? { ok: false, undecodable: false, message: `the OCR worker crashed (${printed ?? outcome.message})` }
+      : { ok: false, undecodable: false, message: `it did not finish within ${PAGE_TIMEOUT_MS / 60_000} minutes` };
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,8 @@ import type { Emit, Summary } from '../events.js';
 import type { Chain } from '../graph/page.js';
 import type { Engine, Job, Outcome } from '../engines/engine.js';
 import { createLocalEngine } from '../engines/local.js';
-import { createBatchEngine, EngineStop, type BatchEngine } from '../engines/gemini-batch.js';
+import { createBatchEngine, type BatchEngine } from '../engines/gemini-batch.js';
+import { EngineStop } from '../engines/engine.js';
 import { createGeminiEngine } from '../engines/gemini-interactive.js';
 import { cacheJournal } from './journal.js';
 import path from 'node:path';
@@ -17,7 +18,11 @@ import { plan } from '../plan/planner.js';
 import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/types.js';
 import type { Fingerprint, TargetKey } from '../types.js';
 import { Heap } from '../util/heap.js';
+import { sha256 } from '../util/hash.js';
 import { serialise, writeOutput } from './outputs.js';
+import { formatUsd, type CostEstimate } from '../plan/estimate.js';
+import { costOf } from '../report/pricing.js';
+import { estimatePlan } from './estimate-inputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
 
@@ -36,6 +41,8 @@ export interface BuildOptions {
   saveEveryMs?: number;
   /** Batch poll interval (overrides the ocrfile's execution.pollSeconds). */
   pollSeconds?: number;
+  /** USD: refuse to start (exit 1, nothing sent) when the plan's cost estimate is above it. */
+  maxCost?: number;
 }
 
 export interface BuildResult {
@@ -84,9 +91,14 @@ export class BuildLoop {
   readonly #plans = new Map<TargetKey, TargetPlan>();
   readonly #attempts: Map<TargetKey, AttemptInfo>;
   readonly #inflight = new Map<TargetKey, Fingerprint>();
+  /** The job that holds each in-flight mark: only that job's answer (or its silence) may clear it. */
+  readonly #owner = new Map<TargetKey, string>();
+  #jobSeq = 0;
   readonly #remaining = new Map<TargetKey, number>();
   readonly #heap: Heap<TargetKey>;
-  readonly #events: Array<{ outcome: Outcome | null } | { done: Job; error: unknown }> = [];
+  /** Keys in the heap: a key is queued at most once however often its chain is re-planned. */
+  readonly #queued = new Set<TargetKey>();
+  readonly #events: Array<{ outcome: Outcome | null; job?: string } | { done: Job; error: unknown }> = [];
   #wake: (() => void) | null = null;
   #engine: Engine | null = null;
   #running = 0;
@@ -122,12 +134,19 @@ export class BuildLoop {
     emit({ event: 'start', engine: p.engine, targets: p.pages.length, selected: this.#selected.size });
     for (const key of p.fingerprints.recovered) emit({ event: 'recovered', key, output: p.index.byKey.get(key)!.output });
     for (const chain of p.index.chains) this.#replan(chain);
-    this.#emitPlan();
+    const estimate = await this.#emitPlan();
     if (this.#opts.dryRun) {
       for (const key of this.#selected) {
         const t = this.#plans.get(key)!;
         if (t.state !== 'fresh' && t.state !== 'edited') emit({ event: 'stale', key, state: t.state, reasons: t.reasons });
       }
+      return this.#finish();
+    }
+    const overBudget = this.#overBudget(estimate);
+    if (overBudget) {
+      // Before any upload, batch or request: the build sends nothing.
+      this.#stopped = overBudget;
+      emit({ event: 'stopped', message: overBudget });
       return this.#finish();
     }
     await this.#recover();
@@ -147,7 +166,10 @@ export class BuildLoop {
     if (!engine.recover) return;
     for (const job of await engine.recover()) {
       const records = job.records ?? [];
-      for (const r of records) this.#inflight.set(r.key, r.fingerprint);
+      for (const r of records) {
+        this.#inflight.set(r.key, r.fingerprint);
+        this.#owner.set(r.key, job.id);
+      }
       this.#opts.emit({ event: 'engine', message: `re-attached ${job.id} (${records.length} pages)` });
       this.#pump(engine, job);
     }
@@ -207,7 +229,11 @@ export class BuildLoop {
       chainDependent: p.fingerprints.chainDependent,
     });
     for (const [key, t] of result.targets) this.#plans.set(key, t);
-    for (const key of result.frontier) if (this.#selected.has(key)) this.#heap.push(key);
+    for (const key of result.frontier) {
+      if (!this.#selected.has(key) || this.#queued.has(key)) continue;
+      this.#queued.add(key);
+      this.#heap.push(key);
+    }
   }
 
   /** Starts jobs while there are free slots and buildable targets. */
@@ -218,6 +244,7 @@ export class BuildLoop {
       // The engine is made only when a page needs sending (a no-op or restore-only build never loads it).
       while (this.#heap.size > 0 && keys.length < (this.#engine?.jobSize ?? 1)) {
         const key = this.#heap.pop()!;
+        this.#queued.delete(key);
         if (!this.#plans.get(key)?.buildable || this.#inflight.has(key)) continue;
         if (this.#restore(key)) continue;
         this.#engineNow();
@@ -226,11 +253,12 @@ export class BuildLoop {
       if (keys.length === 0) return;
       const engine = this.#engineNow();
       const requests = keys.map((k) => this.#p.fingerprints.request(k));
+      const job: Job = { id: `job-${++this.#jobSeq}`, requests };
       for (const r of requests) {
         this.#inflight.set(r.key, r.fingerprint);
+        this.#owner.set(r.key, job.id);
         this.#sent.set(r.key, { at: Date.now(), prompt: r.prompt, previousContext: r.previousContext });
       }
-      const job: Job = { id: `job-${Date.now().toString(36)}-${keys[0]}`, requests };
       this.#opts.emit({ event: 'submitted', keys: keys.length, job: job.id });
       this.#pump(engine, job);
     }
@@ -250,7 +278,7 @@ export class BuildLoop {
     void (async () => {
       let error: unknown = null;
       try {
-        for await (const outcome of engine.run(job, signal)) this.#push({ outcome });
+        for await (const outcome of engine.run(job, signal)) this.#push({ outcome, job: job.id });
       } catch (err) {
         error = err;
       }
@@ -258,7 +286,7 @@ export class BuildLoop {
     })();
   }
 
-  #push(e: { outcome: Outcome | null } | { done: Job; error: unknown }): void {
+  #push(e: { outcome: Outcome | null; job?: string } | { done: Job; error: unknown }): void {
     this.#events.push(e);
     const wake = this.#wake;
     this.#wake = null;
@@ -269,7 +297,7 @@ export class BuildLoop {
     while (this.#events.length > 0) {
       const e = this.#events.shift()!;
       if ('outcome' in e) {
-        if (e.outcome) this.#ingest(e.outcome);
+        if (e.outcome) this.#ingest(e.outcome, e.job ?? null);
         else this.#slotFreed = true; // a wake-up after invalidate(): look at the frontier again
       } else this.#jobDone(e.done, e.error);
     }
@@ -278,28 +306,34 @@ export class BuildLoop {
   #jobDone(job: Job, error: unknown): void {
     this.#running--;
     this.#slotFreed = true;
-    if (error instanceof EngineStop) {
-      this.#stopped = error.message;
-      this.#opts.emit({ event: 'stopped', message: error.message });
-      error = null;
+    const stop = error instanceof EngineStop;
+    if (stop) {
+      if (!this.#stopped) this.#opts.emit({ event: 'stopped', message: (error as EngineStop).message });
+      this.#stopped ??= (error as EngineStop).message;
     }
     // Requests the engine never answered: a failure of the record, not silence.
     for (const r of job.records ?? job.requests) {
-      if (this.#inflight.get(r.key) !== r.fingerprint) continue;
-      if (this.#opts.signal?.aborted) {
+      // Answered by this job, or re-sent in a newer job since: not this job's to settle.
+      if (this.#owner.get(r.key) !== job.id) continue;
+      if (this.#opts.signal?.aborted || stop) {
+        // Interrupted or stopped: not the page's fault. A batch still running stays in the journal.
         this.#inflight.delete(r.key);
+        this.#owner.delete(r.key);
         continue;
       }
       const message = error ? `the engine failed: ${(error as Error)?.message ?? String(error)}` : 'the engine returned no result for this page';
-      this.#ingest({ ok: false, key: r.key, fingerprint: r.fingerprint, class: error ? 'api-error' : 'missing-result', message, charge: true, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) });
+      this.#ingest({ ok: false, key: r.key, fingerprint: r.fingerprint, class: error ? 'api-error' : 'missing-result', message, charge: true, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) }, job.id);
     }
     // A finished batch is worth a save of its own (after the drain: see #loop).
     if (this.#engine && this.#engine.jobSize > 1) this.#saveNow = true;
   }
 
-  #ingest(o: Outcome, billed = true): void {
+  #ingest(o: Outcome, job: string | null, billed = true): void {
     const p = this.#p;
-    if (this.#inflight.get(o.key) === o.fingerprint) this.#inflight.delete(o.key);
+    if (job !== null && this.#owner.get(o.key) === job) {
+      this.#inflight.delete(o.key);
+      this.#owner.delete(o.key);
+    }
     if (billed) {
       // Failed replies are billed too.
       this.#counts.tokensIn += o.tokensIn ?? 0;
@@ -314,14 +348,20 @@ export class BuildLoop {
         this.#ingest(
           {
             ok: false, key: o.key, fingerprint: o.fingerprint, class: 'schema-error', message: `the reply does not match the rule's schema: ${issues}`,
-            rawResponse: JSON.stringify(o.value), ...(o.text ? { extractedText: o.text } : {}), charge: true,
+            rawResponse: o.raw ?? JSON.stringify(o.value), ...(o.text ? { extractedText: o.text } : {}), charge: true,
             ...(o.batch ? { batch: o.batch } : {}), ...(o.tokensIn !== undefined ? { tokensIn: o.tokensIn } : {}), ...(o.tokensOut !== undefined ? { tokensOut: o.tokensOut } : {}),
           },
+          job,
           false,
         );
         return;
       }
       const bytes = serialise(parsed.data);
+      const recorded = p.store.targets.get(o.key);
+      if (current && !this.#forced.has(o.key) && recorded?.fingerprint === o.fingerprint && input?.outputHash === recorded.outputHash && sha256(bytes) === recorded.outputHash) {
+        // Already written and recorded (a re-attached batch answering a page recovered at start): nothing to do.
+        return;
+      }
       if (!current) {
         // Superseded while in flight: keep it (a revert restores it for free), write no output, and let
         // the page's current request go out.
@@ -345,7 +385,6 @@ export class BuildLoop {
       this.#replan(p.index.chainOf.get(o.key)!);
       return;
     }
-    const page = p.index.byKey.get(o.key)!;
     const attempt = p.store.recordFailure(
       {
         key: o.key,
@@ -371,7 +410,7 @@ export class BuildLoop {
     this.#observe(o, { attempt });
     if (o.charge) this.#counts.failed++;
     const dead = o.class === 'input-error' || attempt >= p.config.execution.maxAttempts;
-    this.#opts.emit({ event: 'failed', key: o.key, class: o.class as FailureClass, message: `${page.output}: ${o.message}`, attempt, dead });
+    this.#opts.emit({ event: 'failed', key: o.key, class: o.class as FailureClass, message: o.message, attempt, dead });
     this.#replan(p.index.chainOf.get(o.key)!);
   }
 
@@ -441,19 +480,40 @@ export class BuildLoop {
     return counts;
   }
 
-  #emitPlan(): void {
+  /** Emits the plan; with --dry-run or --max-cost it carries the cost estimate, which is returned. */
+  async #emitPlan(): Promise<CostEstimate | null> {
     const reasons: Record<string, number> = {};
-    let toRestore = 0, toSend = 0;
+    let toRestore = 0;
+    const send: TargetKey[] = [], waiting: TargetKey[] = [];
     for (const key of this.#selected) {
       const t = this.#plans.get(key)!;
+      if (t.state === 'waiting') waiting.push(key);
       if (t.state !== 'stale' && t.state !== 'failed') continue;
       for (const r of t.reasons) reasons[r.code] = (reasons[r.code] ?? 0) + 1;
       const fp = this.#p.fingerprints.inputs.get(key)?.current?.fingerprint;
       if (fp && !this.#forced.has(key) && this.#p.objects.has(fp)) toRestore++;
-      else toSend++;
+      else send.push(key);
     }
     const counts = this.#stateCounts();
-    this.#opts.emit({ event: 'plan', counts, frontier: counts.stale + counts.failed, reasons, toSend, toRestore });
+    // Only a dry run asks countTokens: a build with --max-cost must send nothing before it has decided.
+    const estimate = this.#opts.dryRun || this.#opts.maxCost !== undefined
+      ? await estimatePlan(this.#p, { send, waiting, restored: toRestore, countTokens: this.#opts.dryRun, warn: (message) => this.#opts.emit({ event: 'warning', message }) })
+      : null;
+    this.#opts.emit({ event: 'plan', counts, frontier: counts.stale + counts.failed, reasons, toSend: send.length, toRestore, ...(estimate ? { estimate } : {}) });
+    return estimate;
+  }
+
+  /** Why the build must not start under --max-cost, or null. An unknown price counts as over any limit. */
+  #overBudget(e: CostEstimate | null): string | null {
+    const max = this.#opts.maxCost;
+    if (max === undefined || !e || e.pages === 0) return null;
+    if (e.costUsd === null) return `--max-cost ${formatUsd(max)}: the cost cannot be estimated (no price for model ${e.model}); nothing was sent. Add the model to the ocrfile's prices.`;
+    if (e.costUsd <= max) return null;
+    return (
+      `the estimated cost ${formatUsd(e.costUsd)} (±${Math.round(e.band * 100)} %: ${formatUsd(e.lowUsd!)}–${formatUsd(e.highUsd!)}; ${e.pages} pages, ` +
+      `~${e.tokensIn.toLocaleString('en-US')} tokens in, ~${e.tokensOut.toLocaleString('en-US')} out) is above --max-cost ${formatUsd(max)}: nothing was sent. ` +
+      'Raise --max-cost, or select fewer pages.'
+    );
   }
 
   #finish(): BuildResult {
@@ -484,6 +544,7 @@ export class BuildLoop {
       missingInput: counts['missing-input'],
       tokensIn: this.#counts.tokensIn,
       tokensOut: this.#counts.tokensOut,
+      costUsd: costOf(this.#p.engine, this.#p.engine === 'local' ? null : this.#p.config.rule.model, this.#counts.tokensIn, this.#counts.tokensOut, this.#p.config.prices),
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       dryRun: this.#opts.dryRun,
     };

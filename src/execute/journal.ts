@@ -24,12 +24,13 @@ export function cacheJournal(store: StateStore, engine: string): BatchJournal {
       store.run('UPDATE batches SET state = ?, updated_at = ? WHERE display_name = ?', [`done:${state}`, now(), displayName]);
     },
     open(): OpenBatch[] {
-      const rows = store.query("SELECT display_name, name, state, input_file FROM batches WHERE state IN ('submitting', 'active') ORDER BY created_at");
+      const rows = store.query("SELECT display_name, name, state, input_file, updated_at FROM batches WHERE state IN ('submitting', 'creating', 'active') ORDER BY created_at");
       return rows.map((r) => ({
         displayName: String(r['display_name']),
         name: (r['name'] as string | null) ?? null,
         state: String(r['state']),
         inputFile: (r['input_file'] as string | null) ?? null,
+        updatedAt: String(r['updated_at']),
         records: store
           .query('SELECT key, fingerprint FROM batch_records WHERE display_name = ?', [String(r['display_name'])])
           .map((x) => ({ key: asKey(String(x['key'])), fingerprint: asFingerprint(String(x['fingerprint'])) })),

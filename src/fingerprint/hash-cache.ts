@@ -23,14 +23,17 @@ export class HashCache {
 
   hash(rel: string): HashResult {
     const abs = path.join(this.#root, rel);
-    let st: fs.BigIntStats;
+    let st: fs.BigIntStats | undefined;
     try {
-      st = fs.statSync(abs, { bigint: true });
+      // throwIfNoEntry: a missing file (every output before the first build) is the common case, and
+      // an exception per file costs ~7 µs more than the stat itself.
+      st = fs.statSync(abs, { bigint: true, throwIfNoEntry: false });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+      if (code === 'ENOTDIR') return { kind: 'missing' };
       return { kind: 'error', message: (err as Error).message };
     }
+    if (!st) return { kind: 'missing' };
     if (!st.isFile()) return { kind: 'error', message: `${rel} is not a regular file` };
     const row = this.#store.fileHashes.get(rel);
     if (row && row.size === Number(st.size) && row.mtimeNs === st.mtimeNs && row.ino === st.ino && row.hashedAtNs - row.mtimeNs >= RACY_NS) {

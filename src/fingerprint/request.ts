@@ -3,8 +3,9 @@
 //   config  — engine, model, generation config, rule name and version (and, for the local engine, the
 //             source of rule.fromLocalOcr, since that code is what turns OCR into the output);
 //   schema  — the JSON schema sent as responseJsonSchema and used to validate;
-//   prompt  — the rendered prompt: template + wildcard values + previous-page context (null for `local`,
-//             which sends no prompt, so prompt edits leave local outputs alone);
+//   prompt  — the rendered prompt: template + wildcard values + previous-page context; for `local`, which
+//             sends no prompt (so prompt edits leave its outputs alone), the page's wildcard values that
+//             rule.fromLocalOcr is given;
 //   image   — the image's content hash.
 // The component hashes are kept beside the fingerprint so explain can name what changed.
 import ejs from 'ejs';
@@ -16,7 +17,8 @@ import { usageError } from '../errors.js';
 import { asFingerprint, type ContentHash, type Fingerprint } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 
-export const FINGERPRINT_VERSION = 1;
+/** Bumped when what goes into a fingerprint changes (2: local requests include the page's wildcard values). */
+export const FINGERPRINT_VERSION = 2;
 
 /** The local engine's fixed OCR settings; part of its config hash. */
 export const LOCAL_OCR_SETTINGS = { lang: 'eng', model: '4.0.0_best_int', oem: 'LSTM_ONLY', psm: 'AUTO' } as const;

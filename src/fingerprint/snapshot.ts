@@ -18,7 +18,7 @@ import type { TargetInput } from '../plan/types.js';
 import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import type { HashCache } from './hash-cache.js';
-import { compilePrompt, configHash, fingerprintOf, type PromptRenderer } from './request.js';
+import { compilePrompt, configHash, FINGERPRINT_VERSION, fingerprintOf, type PromptRenderer } from './request.js';
 
 /** Everything an engine needs to execute one target's request. */
 export interface Request {
@@ -140,7 +140,7 @@ export class Fingerprinter {
 
   #inputKey(page: Page, imageHash: ContentHash, predOutput: ContentHash | null): string {
     const templateHash = this.#usesContext || this.#engine !== 'local' ? this.#template().templateHash : null;
-    return sha256(canonicalJson({ config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, vars: page.vars, pred: predOutput }));
+    return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, vars: page.vars, pred: predOutput }));
   }
 
   #request(
@@ -165,7 +165,9 @@ export class Fingerprinter {
   #build(page: Page, predecessor: TargetKey | null, imageHash: ContentHash): { problem: string } | { fingerprint: Fingerprint; components: Components; prompt: string | null; previousContext: string | null } {
     const schema = this.#config.rule.schemaHash;
     if (this.#engine === 'local') {
-      const components: Components = { image: imageHash, prompt: null, context: null, config: this.#configHash, schema, template: null };
+      // The local "request" is the image plus what rule.fromLocalOcr is told about the page (its wildcard
+      // values and number): two pages with identical images still get their own page number and book.
+      const components: Components = { image: imageHash, prompt: sha256(canonicalJson({ page: page.vars })), context: null, config: this.#configHash, schema, template: null };
       return { fingerprint: fingerprintOf(components), components, prompt: null, previousContext: null };
     }
     let previousContext: string | null = null;

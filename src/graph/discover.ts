@@ -1,6 +1,8 @@
 // Discovery: which pages exist (the allow-list decides, else the images), which image belongs to each, and
 // where its output goes. Files that cannot be pages become diagnostics naming the file; the rest goes on.
-import fg from 'fast-glob';
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { Pattern } from './pattern.js';
 import { asKey } from '../types.js';
@@ -20,8 +22,8 @@ interface Found {
 export async function discover(config: ResolvedConfig): Promise<Discovery> {
   const diagnostics: Diagnostic[] = [];
   const [imageFiles, allowFiles] = await Promise.all([
-    list(config.root, config.image),
-    config.allowList ? list(config.root, config.allowList) : Promise.resolve(null),
+    list(config.root, config.image, diagnostics),
+    config.allowList ? list(config.root, config.allowList, diagnostics) : Promise.resolve(null),
   ]);
   const images = group(config, config.image, imageFiles, diagnostics, 'image');
   const pages: Page[] = [];
@@ -41,20 +43,104 @@ export async function discover(config: ResolvedConfig): Promise<Discovery> {
   } else {
     for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null));
   }
-  pages.sort(comparePages);
-  return { pages, diagnostics };
+  return { pages: sortPages(pages), diagnostics };
 }
 
-async function list(root: string, pattern: Pattern): Promise<string[]> {
-  return fg(pattern.glob, { cwd: root, onlyFiles: true, dot: false, followSymbolicLinks: true });
+/**
+ * The files (relative paths, `/`-separated, in path order) that can match `pattern`. Patterns have no `**`,
+ * so the walk goes exactly one folder level per path segment and reads only folders a segment can match:
+ * at 100,000 pages this is several times faster than a glob library, and allocates far less. Symbolic
+ * links are followed; names starting with a dot are skipped unless the pattern spells the dot (as globs do).
+ */
+async function list(root: string, pattern: Pattern, diagnostics: Diagnostic[]): Promise<string[]> {
+  const segments = pattern.source.split('/');
+  let level: string[] = [''];
+  for (const [i, segment] of segments.entries()) {
+    const last = i === segments.length - 1;
+    if (!last && !segment.includes('{')) {
+      // A literal folder: no need to read its parent. If it does not exist, reading it below finds out.
+      level = level.map((dir) => (dir ? `${dir}/${segment}` : segment));
+      continue;
+    }
+    const test = segmentTest(segment);
+    const found = await mapLimit(level, READDIR_CONCURRENCY, async (dir) => {
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(path.join(root, dir), { withFileTypes: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+          diagnostics.push({ file: dir || '.', message: `cannot read this folder (${code ?? (err as Error).message})`, hint: 'Fix its permissions; the pages under it are left out of this run.' });
+        }
+        return [];
+      }
+      const names: string[] = [];
+      for (const e of entries) {
+        if (!test(e.name)) continue;
+        let isDir = e.isDirectory(), isFile = e.isFile();
+        if (e.isSymbolicLink()) {
+          const st = await fs.stat(path.join(root, dir, e.name)).catch(() => null);
+          isDir = st?.isDirectory() ?? false;
+          isFile = st?.isFile() ?? false;
+        }
+        if (last ? isFile : isDir) names.push(e.name);
+      }
+      // Directory order is the file system's; sort for a deterministic result (and "first" duplicate).
+      names.sort();
+      return names.map((n) => (dir ? `${dir}/${n}` : n));
+    });
+    level = found.flat();
+  }
+  return level;
+}
+
+const READDIR_CONCURRENCY = 16;
+
+/**
+ * A quick test of one folder or file name against one segment of a pattern: a superset of what the full
+ * pattern accepts there (the full match runs afterwards), used to skip folders that cannot hold pages.
+ */
+function segmentTest(segment: string): (name: string) => boolean {
+  const regex = new RegExp(
+    `^${segment
+      .split(/(\{[^}]*\})/)
+      .map((part) => {
+        if (!part.startsWith('{')) return escapeRegex(part);
+        const body = part.slice(1, -1);
+        return body.includes(',') ? `(?:${body.split(',').map(escapeRegex).join('|')})` : '[^/]+';
+      })
+      .join('')}$`,
+  );
+  const dotAllowed = segment.startsWith('.');
+  return (name) => (dotAllowed || !name.startsWith('.')) && regex.test(name);
+}
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
 function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string): Map<string, Found[]> {
   const byKey = new Map<string, Found[]>();
+  const filtered = config.filters.length > 0;
+  // The key is the wildcard values in image-pattern order, the page number without leading zeros.
+  const keyParts = config.image.wildcards.map((w) => (w === config.order ? null : w));
   for (const file of files) {
     const vars = pattern.match(file);
-    if (!vars) continue;
+    // Files the ocrfile's filters leave out are none of this run's business, valid names or not.
+    if (!vars || (filtered && !config.filters.every((f) => f.test(vars[f.wildcard] ?? '')))) continue;
     const order = vars[config.order]!;
     if (!/^\d+$/.test(order)) {
       diagnostics.push({
@@ -64,10 +150,8 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
       });
       continue;
     }
-    if (!config.filters.every((f) => f.test(vars[f.wildcard] ?? ''))) continue;
     const pageNumber = Number(order);
-    const keyVars = { ...vars, [config.order]: String(pageNumber) };
-    const key = config.image.wildcards.map((w) => keyVars[w]).join(':');
+    const key = keyParts.map((w) => (w === null ? String(pageNumber) : vars[w])).join(':');
     const entries = byKey.get(key);
     if (entries) entries.push({ file, vars, pageNumber });
     else byKey.set(key, [{ file, vars, pageNumber }]);
@@ -76,12 +160,14 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
 }
 
 function makePage(config: ResolvedConfig, key: string, source: Found, images: Found[], allowListFile: string | null): Page {
-  const sorted = [...images].sort((a, b) => a.file.localeCompare(b.file));
+  const sorted = images.length > 1 ? [...images].sort((a, b) => a.file.localeCompare(b.file)) : images;
   let imageProblem: string | null = null;
   if (sorted.length === 0) {
-    imageProblem = `no image for this page: expected ${config.image.format({ ...source.vars })}${config.image.hasAlternation ? ' (any listed extension)' : ''}`;
+    const expected = config.image.display({ ...source.vars });
+    imageProblem = `no image for this page: expected ${expected}; add the image${allowListFile ? `, or delete ${allowListFile} if the page does not exist` : ''}`;
   } else if (sorted.length > 1) {
-    imageProblem = `several images for one page: ${sorted.map((i) => i.file).join(' and ')}; keep exactly one`;
+    const files = sorted.map((i) => i.file);
+    imageProblem = `${files.length} images for one page: ${files.slice(0, -1).join(', ')} and ${files.at(-1)}; keep one and delete or rename the other${files.length > 2 ? 's' : ''}`;
   }
   return {
     key: asKey(key),
@@ -96,6 +182,17 @@ function makePage(config: ResolvedConfig, key: string, source: Found, images: Fo
   };
 }
 
-function comparePages(a: Page, b: Page): number {
-  return a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : a.pageNumber - b.pageNumber;
+/**
+ * Pages by chain id (code-unit order), then page number. Sorting the few chain ids and each chain's
+ * numbers apart is much cheaper than comparing long chain ids of 100,000 pages against each other.
+ */
+function sortPages(pages: Page[]): Page[] {
+  const chains = new Map<string, Page[]>();
+  for (const page of pages) {
+    const chain = chains.get(page.chainId);
+    if (chain) chain.push(page);
+    else chains.set(page.chainId, [page]);
+  }
+  const ids = [...chains.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return ids.flatMap((id) => chains.get(id)!.sort((a, b) => a.pageNumber - b.pageNumber));
 }

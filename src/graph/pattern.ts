@@ -12,6 +12,8 @@ export interface Pattern {
   readonly hasAlternation: boolean;
   match(path: string): Record<string, string> | null;
   format(values: Readonly<Record<string, string>>): string;
+  /** Like format, but alternatives stay as written (`12.{png,jpg}`): for messages naming every accepted path. */
+  display(values: Readonly<Record<string, string>>): string;
 }
 
 type Part =
@@ -86,20 +88,23 @@ function build(source: string, parts: Part[]): Pattern {
       wildcards.forEach((w, idx) => (values[w] = m[idx + 1]!));
       return values;
     },
-    format(values) {
-      return parts
-        .map((p) => {
-          if (p.kind === 'literal') return p.text;
-          if (p.kind === 'wildcard') {
-            const v = values[p.name];
-            if (v === undefined) throw new Error(`no value for {${p.name}} in ${source}`);
-            return v;
-          }
-          return p.options[0]!;
-        })
-        .join('');
-    },
+    format: (values) => fill(values, (options) => options[0]!),
+    display: (values) => fill(values, (options) => `{${options.join(',')}}`),
   };
+
+  function fill(values: Readonly<Record<string, string>>, alternation: (options: string[]) => string): string {
+    return parts
+      .map((p) => {
+        if (p.kind === 'literal') return p.text;
+        if (p.kind === 'wildcard') {
+          const v = values[p.name];
+          if (v === undefined) throw new Error(`no value for {${p.name}} in ${source}`);
+          return v;
+        }
+        return alternation(p.options);
+      })
+      .join('');
+  }
 }
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

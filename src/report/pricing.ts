@@ -1,5 +1,5 @@
 // Token prices, per million tokens, interactive (standard) tier. Batch is half price (reference §5.7).
-// The defaults are dated: prices change, so the ocrfile can override them (execution.prices) and every
+// The defaults are dated: prices change, so the ocrfile can override them (top-level `prices`) and every
 // estimate says which table it used.
 
 export interface ModelPrice {

@@ -1,6 +1,7 @@
 // Reporters render the core's events (STYLE §8): NDJSON with --json, a live progress bar on a TTY, plain
 // timestamped lines otherwise. Only reporters print.
 import type { BuildEvent, Summary } from '../events.js';
+import { CHARS_PER_TOKEN, formatUsd, TOKENS_PER_TILE, type CostEstimate } from '../plan/estimate.js';
 
 export interface Reporter {
   emit(e: BuildEvent): void;
@@ -46,7 +47,8 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
     case 'plan': {
       const reasons = Object.entries(e.reasons).map(([k, v]) => `${k} ${v}`).join(', ');
       const states = Object.entries(e.counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(', ');
-      return { line: `plan: ${states || 'nothing to do'}${reasons ? ` (stale: ${reasons})` : ''}; ${e.toRestore} to restore, ${e.toSend} to send`, level: 'info' };
+      const line = `plan: ${states || 'nothing to do'}${reasons ? ` (stale: ${reasons})` : ''}; ${e.toRestore} to restore, ${e.toSend} to send`;
+      return { line: e.estimate ? [line, ...estimateLines(e.estimate)].join('\n') : line, level: 'info' };
     }
     case 'stale':
       return { line: `${e.state.padEnd(8)} ${e.key}${e.reasons.length ? `  [${e.reasons.map((r) => r.code).join(', ')}]` : ''}`, level: 'info' };
@@ -91,7 +93,36 @@ export function summaryLine(s: Summary): string {
   if (s.dead) parts.push(`${s.dead} dead`);
   if (s.blocked) parts.push(`${s.blocked} blocked`);
   if (s.missingInput) parts.push(`${s.missingInput} missing input`);
-  return `done: ${parts.join(', ')}; ${s.requests} requests, ${s.batches} batches, ${s.uploads} uploads; ${s.fresh + s.edited}/${s.targets} up to date${s.edited ? ` (${s.edited} edited)` : ''} in ${s.seconds} s`;
+  const done = `done: ${parts.join(', ')}; ${s.requests} requests, ${s.batches} batches, ${s.uploads} uploads; ${s.fresh + s.edited}/${s.targets} up to date${s.edited ? ` (${s.edited} edited)` : ''} in ${s.seconds} s`;
+  if (s.costUsd === undefined) return done;
+  // A line of its own, so that the first line keeps its shape for scripts that match it.
+  const cost = s.costUsd === null ? 'cost unknown (no price for the model: add it to the ocrfile\'s prices)' : `cost ${formatUsd(s.costUsd)}`;
+  return `${done}\ntokens: ${s.tokensIn.toLocaleString('en-US')} in, ${s.tokensOut.toLocaleString('en-US')} out; ${cost}`;
+}
+
+/** The cost estimate as the lines printed under the plan line. */
+export function estimateLines(e: CostEstimate): string[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (e.engine === 'local') return [`estimate: ${e.pages} pages with the local engine: no tokens, $0`];
+  const waiting = e.waiting > 0 ? ` (${e.waiting} waiting: they may need no call)` : '';
+  const restored = e.restored > 0 ? `; ${e.restored} restored for free` : '';
+  const prompt = e.promptSource === 'countTokens' ? `countTokens on ${e.promptSamples} prompts` : `${CHARS_PER_TOKEN} characters a token`;
+  const out = e.outputSource === 'recorded' ? `mean of ${e.outputSamples} recorded pages` : 'default: no page recorded yet';
+  const lines = [
+    `estimate: ${e.pages} pages to send with ${e.engine} (${e.model ?? 'no model'})${waiting}${restored}`,
+    `  input  ~${n(e.tokensIn)} tokens: ${n(e.imageTokens)} image (${TOKENS_PER_TILE} per 768 px tile), ${n(e.promptTokens)} prompt (${prompt})`,
+    `  output ~${n(e.tokensOut)} tokens: ${n(e.outputPerPage)} a page (${out})`,
+  ];
+  if (e.costUsd === null || !e.price) {
+    lines.push(`  cost   unknown: no price for model ${e.model}; add it to the ocrfile's prices (USD per 1M tokens)`);
+  } else {
+    const table = e.price.source === 'ocrfile' ? 'prices from the ocrfile' : `price table of ${e.price.asOf}`;
+    lines.push(
+      `  cost   ~${formatUsd(e.costUsd)} ±${Math.round(e.band * 100)} % (${formatUsd(e.lowUsd!)} to ${formatUsd(e.highUsd!)}) at ${e.price.tier} prices: ` +
+        `$${e.price.input} in, $${e.price.output} out per 1M tokens (${table})`,
+    );
+  }
+  return lines;
 }
 
 function plainReporter(o: ReporterOptions): Reporter {

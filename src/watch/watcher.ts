@@ -8,12 +8,14 @@
 //
 // A build is never cancelled by a change: batches in flight finish, and a result whose request changed in
 // the meantime goes to the result store only. ocrmake's own writes never start a build: `.ocrcache/` is not
-// watched, and an output event whose bytes equal what ocrmake recorded is its own write.
+// watched, folder events ask for nothing, and an output event whose bytes equal what the open project takes
+// that output to be is its own write.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { acquireLock, type Lock } from '../cache/lock.js';
 import type { EngineName } from '../config/define.js';
+import { OCRFILE } from '../config/load.js';
 import { ExitSignal } from '../errors.js';
 import type { Emit } from '../events.js';
 import { buildProject, type BuildLoop } from '../execute/build.js';
@@ -31,6 +33,9 @@ export interface WatchOptions {
   emit: Emit;
   signal: AbortSignal;
 }
+
+/** What one file event asks for. */
+type Ask = 'nothing' | 'reload' | 'rediscover' | { touched: TargetKey };
 
 type Phase = { kind: 'watching' } | { kind: 'debouncing'; timer: NodeJS.Timeout } | { kind: 'building'; followUp: boolean };
 
@@ -54,7 +59,13 @@ export class Watcher {
   #watched = new Set<string>();
   #lock: Lock | null = null;
   #builds = 0;
+  /** Build cycles begun, successful or not: every load after the first is a reload worth announcing. */
+  #cycles = 0;
+  /** Files the last configuration that loaded was made of: while the ocrfile is broken, only these ask for a retry. */
+  #configFiles = new Set<string>();
   #done: (() => void) | null = null;
+  /** A bug (not a config or usage problem) in a build started by the debounce timer: ends the watch. */
+  #fatal: unknown = null;
 
   constructor(o: WatchOptions) {
     this.#o = o;
@@ -82,6 +93,7 @@ export class Watcher {
       }
       await this.#build(); // the first build brings everything up to date
       if (!this.#o.signal.aborted) await finished;
+      if (this.#fatal) throw this.#fatal;
     } finally {
       await this.#chokidar?.close();
       if (this.#project) {
@@ -113,19 +125,21 @@ export class Watcher {
   }
 
   #onFile(event: string, abs: string): void {
-    const p = this.#project;
-    const root = this.#o.root;
-    const rel = relPath(root, abs);
-    if (!this.#classify(event, abs, rel, p)) return;
+    const ask = this.#classify(event, abs, relPath(this.#o.root, abs), this.#project);
+    if (ask === 'nothing') return;
+    if (ask === 'reload') this.#pending.reload = true;
+    else if (ask === 'rediscover') this.#pending.rediscover = true;
+    else this.#pending.touched.add(ask.touched);
     switch (this.#phase.kind) {
       case 'watching':
       case 'debouncing':
         this.#debounce();
         return;
       case 'building':
-        // Let the running build re-plan pages whose content changed; anything else waits for the follow-up.
-        if (this.#loop && this.#pending.touched.size > 0 && !this.#pending.reload && !this.#pending.rediscover) {
-          this.#loop.invalidate(this.#pending.touched);
+        // Let the running build re-plan the page whose content changed (just this one: the others were
+        // handed over when they changed); anything else waits for the follow-up.
+        if (this.#loop && typeof ask === 'object' && !this.#pending.reload && !this.#pending.rediscover) {
+          this.#loop.invalidate([ask.touched]);
         }
         this.#phase.followUp = true;
         return;
@@ -134,51 +148,57 @@ export class Watcher {
     }
   }
 
-  /** Records what a file event asks for; false when it asks for nothing (ocrmake's own write). */
-  #classify(event: string, abs: string, rel: string, p: Project | null): boolean {
-    if (!p) {
-      this.#pending.reload = true;
-      return true;
-    }
+  /** What a file event asks for; 'nothing' for ocrmake's own writes and files no page is made from. */
+  #classify(event: string, abs: string, rel: string, p: Project | null): Ask {
+    // A folder by itself asks for nothing: chokidar reports the files that appear in it or vanish with it.
+    // (The build creates the output folders: counting those would make every first build start another.)
+    if (event === 'addDir' || event === 'unlinkDir') return 'nothing';
+    // While the configuration is broken only a change to it can help; anything else is seen by the reload
+    // that follows the fix, so it is not worth another round of the same error.
+    if (this.#isConfigFile(abs, rel)) return 'reload';
+    if (!p) return 'nothing';
     const c = p.config;
-    if (event === 'addDir' || event === 'unlinkDir') {
-      this.#pending.rediscover = true;
-      return true;
-    }
-    if (c.imports.includes(abs) || abs === c.rule.promptPath || rel.startsWith('prompts/') || rel.startsWith('rules/') || rel === relPath(c.root, c.file)) {
-      this.#pending.reload = true;
-      return true;
-    }
     const asPage = (pat: Pattern | null) => (pat ? pat.match(rel) : null);
     const targetVars = asPage(c.target);
     if (targetVars) {
       const key = keyOf(p, targetVars);
-      if (!key) return false;
-      const record = p.store.targets.get(key);
-      if (event !== 'unlink' && record) {
+      if (!key) return 'nothing';
+      // Our own write (or no change at all): the file holds what the project already takes the output to be.
+      // Not the recorded hash: an edited output put back as ocrmake wrote it equals the record, yet its
+      // successors were planned with the edited content and must be planned again.
+      const known = p.fingerprints.inputs.get(key)?.outputHash ?? null;
+      if (event !== 'unlink' && known) {
         try {
-          if (sha256(fs.readFileSync(abs)) === record.outputHash) return false; // our own write
+          if (sha256(fs.readFileSync(abs)) === known) return 'nothing';
         } catch {
           // Gone again: treat as a change.
         }
       }
-      this.#pending.touched.add(key);
-      return true;
+      return { touched: key };
     }
     const sourceVars = asPage(c.image) ?? asPage(c.allowList);
     if (sourceVars) {
       const key = keyOf(p, sourceVars);
-      if (event === 'change' && key && p.index.byKey.get(key)?.image === rel) this.#pending.touched.add(key);
-      else this.#pending.rediscover = true;
-      return true;
+      return event === 'change' && key && p.index.byKey.get(key)?.image === rel ? { touched: key } : 'rediscover';
     }
-    return false;
+    return 'nothing';
+  }
+
+  /** The ocrfile, a rule, a prompt, or a file the last configuration that loaded imported. */
+  #isConfigFile(abs: string, rel: string): boolean {
+    return this.#configFiles.has(abs) || rel === OCRFILE || rel.startsWith('prompts/') || rel.startsWith('rules/');
   }
 
   #debounce(): void {
     if (this.#phase.kind === 'debouncing') clearTimeout(this.#phase.timer);
     if (this.#o.signal.aborted) return;
-    const timer = setTimeout(() => void this.#build(), this.#o.debounceMs);
+    const timer = setTimeout(() => {
+      this.#build().catch((err: unknown) => {
+        this.#fatal = err;
+        this.#phase = { kind: 'watching' };
+        this.#done?.();
+      });
+    }, this.#o.debounceMs);
     this.#phase = { kind: 'debouncing', timer };
   }
 
@@ -190,14 +210,20 @@ export class Watcher {
     let broken = false;
     try {
       if (!this.#project || pending.reload || pending.rediscover) {
-        if (this.#project) {
-          this.#project.store.save();
-          this.#project.store.close();
-          this.#project = null;
+        if (pending.reload && this.#cycles > 0) emit({ event: 'watch', state: 'building', message: 'configuration changed: reloading the ocrfile, rules and prompts' });
+        // The old project stays in place while the new one opens: file events arriving meanwhile (the last
+        // build's own writes, reported late) are still told apart from real changes by its view of the outputs.
+        const old = this.#project;
+        old?.store.save();
+        let next: Project | null = null;
+        try {
+          next = await openProject({ root: this.#o.root, ...(this.#o.engine ? { engine: this.#o.engine } : {}), emit });
+        } finally {
+          old?.store.close();
+          this.#project = next;
         }
-        if (pending.reload && this.#builds > 0) emit({ event: 'watch', state: 'building', message: 'configuration changed: reloading the ocrfile, rules and prompts' });
-        this.#project = await openProject({ root: this.#o.root, ...(this.#o.engine ? { engine: this.#o.engine } : {}), emit });
-        this.#watchPaths(this.#project);
+        this.#configFiles = new Set([next.config.file, ...next.config.imports, next.config.rule.promptPath]);
+        this.#watchPaths(next);
       } else {
         for (const key of pending.touched) {
           const page = this.#project.index.byKey.get(key);
@@ -221,6 +247,7 @@ export class Watcher {
       if (this.#project === null) this.#pending.reload = true;
     } finally {
       this.#loop = null;
+      this.#cycles++;
     }
     const followUp = this.#phase.kind === 'building' && this.#phase.followUp;
     if (this.#o.signal.aborted) {

@@ -1,6 +1,9 @@
 import type { EngineName } from '../../config/define.js';
 import { runBuild } from '../../execute/build.js';
 import { createReporter } from '../../report/reporter.js';
+import { createRunReporter } from '../../report/run-report.js';
+import { createTracer, ocrfileProject } from '../../report/braintrust.js';
+import type { Emit } from '../../events.js';
 import { projectRoot } from '../root.js';
 
 export interface BuildCommandOptions {
@@ -11,12 +14,24 @@ export interface BuildCommandOptions {
   json: boolean;
   quiet: boolean;
   pollSeconds?: number | undefined;
+  /** USD: refuse to start when the estimate is above it. */
+  maxCost?: number | undefined;
   cwd?: string;
 }
 
 export async function build(o: BuildCommandOptions): Promise<number> {
   const cwd = o.cwd ?? process.cwd();
+  const root = projectRoot(cwd);
   const reporter = await createReporter({ json: o.json, quiet: o.quiet, tty: Boolean(process.stderr.isTTY), out: process.stdout, err: process.stderr });
+  // The run report (.ocrcache/runs/) listens to the same events; a dry run writes nothing, so no report.
+  const runReport = o.dryRun ? null : createRunReporter({ root, command: 'build', err: process.stderr });
+  const downstream: Emit = (e) => {
+    reporter.emit(e);
+    runReport?.emit(e);
+  };
+  // Braintrust gets one span per request of a real build (a dry run sends nothing, so it has none).
+  const tracer = o.dryRun ? null : await createTracer({ root, downstream, holdSummary: true, configProject: () => ocrfileProject(root) });
+  const emit = tracer?.emit ?? downstream;
   const controller = new AbortController();
   // First SIGINT/SIGTERM: stop submitting, save the cache, release the lock. A second one exits at once.
   const stop = (signal: NodeJS.Signals) => {
@@ -28,18 +43,21 @@ export async function build(o: BuildCommandOptions): Promise<number> {
   process.on('SIGTERM', stop);
   try {
     const { exitCode } = await runBuild({
-      root: projectRoot(cwd),
+      root,
       cwd,
       selectors: o.selectors,
       dryRun: o.dryRun,
       force: o.force,
       ...(o.engine ? { engine: o.engine } : {}),
       ...(o.pollSeconds !== undefined ? { pollSeconds: o.pollSeconds } : {}),
-      emit: (e) => reporter.emit(e),
+      ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
+      emit,
       signal: controller.signal,
     });
     return exitCode;
   } finally {
+    await tracer?.close(); // before the run report closes: it releases the held summary
+    runReport?.close();
     reporter.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -27,7 +27,10 @@ export async function clean(o: CleanOptions): Promise<number> {
   const lock = acquireLock(cacheDir, 'clean');
   let removeCacheDir = false;
   try {
-    const { store } = await StateStore.open(cacheDir);
+    const { store, movedAside } = await StateStore.open(cacheDir);
+    if (movedAside) {
+      process.stderr.write(`warning: ${CACHE_DIR}/state.sqlite is damaged and was moved to ${path.relative(root, movedAside)}: no output is known to be ocrmake's, so none will be deleted\n`);
+    }
     // Only outputs whose bytes are still exactly what ocrmake wrote: edited outputs are a person's work.
     const ours: string[] = [];
     let edited = 0;
@@ -37,8 +40,20 @@ export async function clean(o: CleanOptions): Promise<number> {
       if (sha256(fs.readFileSync(file)) === r.outputHash) ours.push(file);
       else edited++;
     }
+    // Batches a build left running (killed, interrupted): their results are paid for and only the cache knows them.
+    const running = doCache ? Number(store.query("SELECT COUNT(*) AS n FROM batches WHERE state IN ('submitting', 'active')")[0]?.['n'] ?? 0) : 0;
     store.close();
-    const what = [doOutputs ? `${ours.length} outputs` : '', doCache ? `${CACHE_DIR}/ (state and result store)` : ''].filter(Boolean).join(' and ');
+    if (!doCache && ours.length === 0) {
+      process.stdout.write(`nothing to delete: no output is as ocrmake wrote it${edited ? ` (${edited} edited outputs are kept)` : ''}\n`);
+      return 0;
+    }
+    if (running > 0) {
+      process.stderr.write(
+        `warning: ${running} batch${running === 1 ? ' is' : 'es are'} still running; deleting the cache forgets ${running === 1 ? 'it' : 'them'}, and ${running === 1 ? 'its' : 'their'} results (already paid for) would never be collected.\n` +
+          '  Run ocrmake build first to collect them, unless you mean to drop them.\n',
+      );
+    }
+    const what = [doOutputs ? `${ours.length} outputs` : '', doCache ? `${CACHE_DIR}/ (state, result store and run reports)` : ''].filter(Boolean).join(' and ');
     if (!o.yes) {
       if (!process.stdin.isTTY) throw new ExitSignal(ExitCode.usage, `clean would delete ${what}; pass --yes to confirm (no terminal to ask on).`);
       const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
@@ -55,9 +70,21 @@ export async function clean(o: CleanOptions): Promise<number> {
       removeCacheDir = true;
     }
     process.stdout.write(`deleted ${what}${doOutputs && edited ? `; kept ${edited} edited outputs` : ''}\n`);
+    // What the next build will do with what is left.
+    if (doOutputs && !doCache && ours.length > 0) process.stdout.write('  The result store keeps them: the next build restores them with no request.\n');
+    if (doCache && !doOutputs && ours.length + edited > 0) {
+      process.stdout.write('  The outputs stay but are no longer recorded: they show as edited until ocrmake adopt records them as fresh (or build --force rebuilds them).\n');
+    }
     return 0;
   } finally {
     lock.release();
-    if (removeCacheDir) fs.rmSync(cacheDir, { recursive: true, force: true });
+    // Only if nothing new appeared since the lock was released (another ocrmake may hold a new lock there).
+    if (removeCacheDir) {
+      try {
+        fs.rmdirSync(cacheDir);
+      } catch {
+        // Not empty: someone else's now.
+      }
+    }
   }
 }

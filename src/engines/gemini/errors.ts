@@ -9,6 +9,8 @@ export interface ApiFailure {
   retryAfterMs: number | null;
   message: string;
   code: string;
+  /** The API key was refused: no retry, no attempt charged, the build stops. */
+  auth: boolean;
 }
 
 export function classify(err: unknown): ApiFailure {
@@ -17,22 +19,25 @@ export function classify(err: unknown): ApiFailure {
     let message = String(e.message ?? '');
     let retryAfterMs: number | null = null;
     let status = '';
+    let reason = '';
     try {
-      const body = JSON.parse(message) as { error?: { message?: string; status?: string; details?: Array<{ '@type'?: string; retryDelay?: string }> } };
+      const body = JSON.parse(message) as { error?: { message?: string; status?: string; details?: Array<{ '@type'?: string; retryDelay?: string; reason?: string }> } };
       message = body.error?.message ?? message;
       status = body.error?.status ?? '';
+      reason = body.error?.details?.map((d) => d.reason ?? '').join(' ') ?? '';
       const delay = body.error?.details?.find((d) => d['@type']?.endsWith('RetryInfo'))?.retryDelay;
       if (delay) retryAfterMs = Math.ceil(parseFloat(delay) * 1000);
     } catch {
       // Not JSON: keep the message as it is.
     }
-    return { status: e.status, retryable: [408, 429, 500, 502, 503, 504].includes(e.status), retryAfterMs, message: `HTTP ${e.status}${status ? ` ${status}` : ''}: ${message.slice(0, 500)}`, code: String(e.status) };
+    const auth = e.status === 401 || /API_KEY_INVALID|API_KEY_/.test(reason) || (e.status === 403 && /api key/i.test(message));
+    return { status: e.status, retryable: [408, 429, 500, 502, 503, 504].includes(e.status), retryAfterMs, message: `HTTP ${e.status}${status ? ` ${status}` : ''}: ${message.slice(0, 500)}`, code: String(e.status), auth };
   }
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return { status: 0, retryable: true, retryAfterMs: null, message: 'the request timed out', code: 'timeout' };
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return { status: 0, retryable: true, retryAfterMs: null, message: 'the request timed out', code: 'timeout', auth: false };
   if (e instanceof TypeError && /fetch failed/.test(String(e.message))) {
-    return { status: 0, retryable: true, retryAfterMs: null, message: `network error: ${e.cause?.code ?? 'fetch failed'}`, code: e.cause?.code ?? 'network' };
+    return { status: 0, retryable: true, retryAfterMs: null, message: `network error: ${e.cause?.code ?? 'fetch failed'}`, code: e.cause?.code ?? 'network', auth: false };
   }
-  return { status: 0, retryable: false, retryAfterMs: null, message: String(e?.message ?? err), code: 'error' };
+  return { status: 0, retryable: false, retryAfterMs: null, message: String(e?.message ?? err), code: 'error', auth: false };
 }
 
 export interface RetryOptions {
@@ -71,4 +76,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** The build stops when the key is refused: the server's reason, and what to do. Never the key itself. */
+export function authStop(f: ApiFailure): string {
+  return `the Gemini API refused the API key (${f.message}); no attempt was charged. Check GEMINI_API_KEY / GOOGLE_API_KEY and build again.`;
 }

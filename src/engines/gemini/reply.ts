@@ -46,7 +46,7 @@ export function outcomeFromResponse(key: TargetKey, fingerprint: Fingerprint, re
   } catch (err) {
     return { ...base, ...tokens, ok: false, class: 'json-error', message: `the reply is not valid JSON: ${(err as Error).message}`, rawResponse: raw, extractedText: text, charge: true };
   }
-  return { ...base, ...tokens, ok: true, value, text };
+  return { ...base, ...tokens, ok: true, value, text, raw };
 }
 
 /** Removes a Markdown code fence around the JSON (```json … ```), which models add despite the MIME type. */

@@ -1,0 +1,125 @@
+// `ocrmake gc [--keep-days N] [--dry-run]`: prunes the result store (.ocrcache/objects/).
+//
+// Kept, whatever their age: every object a recorded target references (its recorded fingerprint, also for
+// pages no longer discovered or filtered out: their outputs may still be restored if the filter comes
+// back), and every page's current fingerprint when it differs (what a build would restore now). Kept too:
+// anything younger than --keep-days (by file mtime), so that reverting a recent prompt edit stays free.
+// The rest is deleted. The command holds the project lock, so no build writes objects meanwhile.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineName } from '../../config/define.js';
+import { acquireLock } from '../../cache/lock.js';
+import { ExitCode } from '../../errors.js';
+import { CACHE_DIR, openProject } from '../../execute/project.js';
+import { createReporter } from '../../report/reporter.js';
+import { runId } from '../../report/run-report.js';
+import type { Fingerprint } from '../../types.js';
+import { projectRoot } from '../root.js';
+
+export interface GcOptions {
+  keepDays: number;
+  dryRun: boolean;
+  json: boolean;
+  engine: 'auto' | EngineName | undefined;
+  cwd?: string;
+}
+
+export interface GcJson {
+  dryRun: boolean;
+  keepDays: number;
+  /** Objects in the store before gc, and their bytes. */
+  objects: number;
+  bytes: number;
+  referenced: number;
+  young: number;
+  deleted: number;
+  bytesFreed: number;
+}
+
+export async function gc(o: GcOptions): Promise<number> {
+  const started = new Date();
+  const root = projectRoot(o.cwd ?? process.cwd());
+  const cacheDir = path.join(root, CACHE_DIR);
+  const lock = o.dryRun ? null : acquireLock(cacheDir, 'gc');
+  try {
+    const reporter = await createReporter({ json: false, quiet: true, tty: false, out: process.stderr, err: process.stderr });
+    const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' ? reporter.emit(e) : undefined) });
+    try {
+      const referenced = new Set<Fingerprint>();
+      for (const r of p.store.targets.values()) referenced.add(r.fingerprint);
+      for (const input of p.fingerprints.inputs.values()) if (input.current) referenced.add(input.current.fingerprint);
+      const cutoff = started.getTime() - o.keepDays * 86_400_000;
+      const out: GcJson = { dryRun: o.dryRun, keepDays: o.keepDays, objects: 0, bytes: 0, referenced: 0, young: 0, deleted: 0, bytesFreed: 0 };
+      const doomed: Fingerprint[] = [];
+      for (const fp of p.objects.list()) {
+        const st = statObject(cacheDir, fp);
+        if (!st) continue; // gone meanwhile
+        out.objects++;
+        out.bytes += st.size;
+        if (referenced.has(fp)) out.referenced++;
+        else if (st.mtimeMs > cutoff) out.young++;
+        else {
+          doomed.push(fp);
+          out.deleted++;
+          out.bytesFreed += st.size;
+        }
+      }
+      if (!o.dryRun) {
+        for (const fp of doomed) p.objects.remove(fp);
+        removeEmptyDirs(path.join(cacheDir, 'objects'));
+        p.store.recordRun(runId(started), 'gc', started.toISOString(), new Date().toISOString(), ExitCode.ok, out);
+        p.store.save();
+      }
+      process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : render(out));
+      return ExitCode.ok;
+    } finally {
+      p.store.close();
+    }
+  } finally {
+    lock?.release();
+  }
+}
+
+/**
+ * Size and mtime of a stored object. The path mirrors ResultStore's layout (objects/<2 hex>/<fp>.json.gz),
+ * which has no stat of its own.
+ */
+function statObject(cacheDir: string, fp: Fingerprint): fs.Stats | null {
+  try {
+    return fs.statSync(path.join(cacheDir, 'objects', fp.slice(0, 2), `${fp}.json.gz`));
+  } catch {
+    return null;
+  }
+}
+
+function removeEmptyDirs(dir: string): void {
+  let subs: string[];
+  try {
+    subs = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const s of subs) {
+    try {
+      fs.rmdirSync(path.join(dir, s)); // only succeeds when empty
+    } catch {
+      // Not empty, or not a folder.
+    }
+  }
+}
+
+function render(g: GcJson): string {
+  const verb = g.dryRun ? 'would delete' : 'deleted';
+  const lines = [
+    `result store: ${g.objects} objects (${bytes(g.bytes)}); kept ${g.referenced} referenced by current pages and ${g.young} younger than ${g.keepDays} days`,
+    `${verb} ${g.deleted} unreferenced object${g.deleted === 1 ? '' : 's'}, ${g.dryRun ? 'freeing' : 'freed'} ${bytes(g.bytesFreed)}${g.dryRun ? ' (dry run: nothing was deleted)' : ''}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}

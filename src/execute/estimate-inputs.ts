@@ -1,0 +1,185 @@
+// What the cost estimate (plan/estimate.ts) needs from the world: each page's image size (read from the
+// file header, not decoded), the length of its rendered prompt, output tokens recorded in the cache, and,
+// for a dry run with a key, a countTokens measurement of a few prompts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { estimateCost, type CostEstimate, type EstimatePage } from '../plan/estimate.js';
+import { compilePrompt, type PromptRenderer } from '../fingerprint/request.js';
+import { geminiKey } from '../engines/resolve.js';
+import type { TargetKey } from '../types.js';
+import type { Project } from './project.js';
+
+/** Context length assumed for a page whose predecessor has no output yet and no known context to measure. */
+export const DEFAULT_CONTEXT_CHARS = 1000;
+/** Prompts measured with countTokens (a few suffice: the template dominates and the ratio is stable). */
+const COUNT_SAMPLES = 3;
+
+export interface EstimateOptions {
+  /** Stale and failed pages that the result store cannot restore. */
+  send: readonly TargetKey[];
+  /** Pages waiting for their predecessor: counted as sent (an upper bound; they may turn fresh). */
+  waiting: readonly TargetKey[];
+  restored: number;
+  /** Measure the prompt token ratio with countTokens when a key is set (only a dry run does: a build sends nothing first). */
+  countTokens: boolean;
+  /** Reports a countTokens failure (the estimate falls back to 4 characters a token). */
+  warn?: (message: string) => void;
+}
+
+export async function estimatePlan(p: Project, o: EstimateOptions): Promise<CostEstimate> {
+  const local = p.engine === 'local';
+  const keys = [...o.send, ...o.waiting];
+  const prompts = local ? new Map<TargetKey, string>() : promptsOf(p, keys);
+  const pages: EstimatePage[] = keys.map((key) => {
+    const page = p.index.byKey.get(key);
+    const size = page?.image ? imageSize(path.join(p.config.root, page.image)) : null;
+    return { width: size?.width ?? null, height: size?.height ?? null, promptChars: prompts.get(key)?.length ?? 0 };
+  });
+  const canCount = !local && o.countTokens && prompts.size > 0 && geminiKey(p.config.root) !== null;
+  const measured = canCount ? await measureTokens(p, [...prompts.values()], o.warn) : null;
+  const recordedOutputs: number[] = [];
+  for (const r of p.store.targets.values()) if (r.engine !== 'local' && r.tokensOut) recordedOutputs.push(r.tokensOut);
+  return estimateCost({
+    engine: p.engine,
+    model: local ? null : p.config.rule.model,
+    pages,
+    restored: o.restored,
+    waiting: o.waiting.length,
+    measured,
+    recordedOutputs,
+    prices: p.config.prices,
+  });
+}
+
+/**
+ * The rendered prompt of each page. A page whose request is known gets its exact prompt; one whose
+ * predecessor has not been built yet gets its template rendered with a stand-in context as long as the
+ * mean known context (or DEFAULT_CONTEXT_CHARS).
+ */
+function promptsOf(p: Project, keys: readonly TargetKey[]): Map<TargetKey, string> {
+  const out = new Map<TargetKey, string>();
+  const contexts: number[] = [];
+  const unknown: TargetKey[] = [];
+  for (const key of keys) {
+    if (!p.fingerprints.inputs.get(key)?.current) {
+      unknown.push(key);
+      continue;
+    }
+    try {
+      const r = p.fingerprints.request(key);
+      out.set(key, r.prompt ?? '');
+      if (r.previousContext !== null) contexts.push(r.previousContext.length);
+    } catch {
+      unknown.push(key);
+    }
+  }
+  if (unknown.length === 0) return out;
+  let render: PromptRenderer;
+  try {
+    render = compilePrompt(p.config).render;
+  } catch {
+    return out; // a broken template is reported by the build itself
+  }
+  const contextChars = contexts.length > 0 ? Math.round(contexts.reduce((a, b) => a + b, 0) / contexts.length) : DEFAULT_CONTEXT_CHARS;
+  const standIn = 'x'.repeat(contextChars);
+  for (const key of unknown) {
+    const page = p.index.byKey.get(key);
+    if (!page) continue;
+    const hasContext = p.fingerprints.chainDependent && p.index.predecessor.has(key);
+    try {
+      out.set(key, render(page.vars, hasContext ? standIn : null));
+    } catch {
+      // reported by the build itself
+    }
+  }
+  return out;
+}
+
+/** Tokens per character of a few prompts, by countTokens; null (with a warning) when that fails. */
+async function measureTokens(p: Project, prompts: readonly string[], warn?: (m: string) => void): Promise<{ tokens: number; chars: number; samples: number } | null> {
+  const sample = pickSample(prompts, COUNT_SAMPLES);
+  try {
+    const { createClient } = await import('../engines/gemini/client.js');
+    const { ai } = await createClient({ root: p.config.root, engine: p.engine, timeoutMs: 10_000 });
+    let tokens = 0, chars = 0;
+    for (const text of sample) {
+      const r = await ai.models.countTokens({ model: p.config.rule.model, contents: [{ role: 'user', parts: [{ text }] }] });
+      if (typeof r.totalTokens !== 'number') throw new Error('countTokens returned no totalTokens');
+      tokens += r.totalTokens;
+      chars += text.length;
+    }
+    return { tokens, chars, samples: sample.length };
+  } catch (err) {
+    warn?.(`countTokens failed (${(err as Error)?.message?.split('\n')[0] ?? String(err)}): the prompt tokens are estimated at 4 characters a token`);
+    return null;
+  }
+}
+
+/** Up to n prompts spread over the list (first, middle, last…), so one odd page does not decide the ratio. */
+function pickSample(items: readonly string[], n: number): string[] {
+  if (items.length <= n) return [...items];
+  return Array.from({ length: n }, (_, i) => items[Math.floor((i * (items.length - 1)) / (n - 1))]!);
+}
+
+/** Width and height from an image file's header (PNG, JPEG, GIF, WebP, BMP); null when unknown or unreadable. */
+export function imageSize(file: string): { width: number; height: number } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const read = (offset: number, length: number): Buffer => {
+      const b = Buffer.alloc(length);
+      const n = fs.readSync(fd, b, 0, length, offset);
+      return b.subarray(0, n);
+    };
+    const head = read(0, 32);
+    if (head.length >= 24 && head.readUInt32BE(0) === 0x89504e47 && head.toString('latin1', 12, 16) === 'IHDR') {
+      return { width: head.readUInt32BE(16), height: head.readUInt32BE(20) };
+    }
+    if (head.length >= 10 && head.toString('latin1', 0, 4) === 'GIF8') return { width: head.readUInt16LE(6), height: head.readUInt16LE(8) };
+    if (head.length >= 26 && head.toString('latin1', 0, 2) === 'BM') return { width: Math.abs(head.readInt32LE(18)), height: Math.abs(head.readInt32LE(22)) };
+    if (head.length >= 30 && head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') return webpSize(head);
+    if (head.length >= 4 && head[0] === 0xff && head[1] === 0xd8) return jpegSize(read);
+    return null;
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Walks JPEG segments to the first start-of-frame marker (EXIF thumbnails may come first). */
+function jpegSize(read: (offset: number, length: number) => Buffer): { width: number; height: number } | null {
+  let at = 2;
+  for (let guard = 0; guard < 10_000; guard++) {
+    const m = read(at, 9);
+    if (m.length < 4 || m[0] !== 0xff) return null;
+    const marker = m[1]!;
+    if (marker === 0xff) {
+      at++; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd9)) {
+      at += 2; // no length
+      continue;
+    }
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isFrame) return m.length >= 9 ? { width: m.readUInt16BE(7), height: m.readUInt16BE(5) } : null;
+    at += 2 + m.readUInt16BE(2);
+  }
+  return null;
+}
+
+function webpSize(h: Buffer): { width: number; height: number } | null {
+  const chunk = h.toString('latin1', 12, 16);
+  if (chunk === 'VP8 ') return { width: h.readUInt16LE(26) & 0x3fff, height: h.readUInt16LE(28) & 0x3fff };
+  if (chunk === 'VP8L') {
+    const b = h.subarray(21, 25);
+    return { width: 1 + (b[0]! | ((b[1]! & 0x3f) << 8)), height: 1 + ((b[1]! >> 6) | (b[2]! << 2) | ((b[3]! & 0x0f) << 10)) };
+  }
+  if (chunk === 'VP8X') return { width: 1 + h.readUIntLE(24, 3), height: 1 + h.readUIntLE(27, 3) };
+  return null;
+}

@@ -1,0 +1,181 @@
+// SIGKILL during a gemini-batch build (DESIGN §6, crash safety), at the four moments where a batch is
+// between two of its journal steps: (a) while images upload (an intent with no job), (b) after the create
+// reached the server but before its reply (the job exists, the journal does not know its name), (c) while
+// polling (a recorded job), (d) while the results download (a finished job not yet ingested), and (e) just
+// after the first page of a batch was written (ingestion under way, the batch not yet marked finished).
+//
+// After each kill the next build re-attaches what exists (its `engine` events say "re-attached …"), drops
+// what never reached the server, creates no second batch for one intent, and finishes. The fake sees every
+// page in exactly one batch record: nothing is paid for twice. A build after that sends nothing.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { loadGroundTruth, startFakeGemini, type BatchTiming, type FakeGemini, type GroundTruth } from './fake-gemini/index.js';
+import { makeProject, parseNdjson, REPO, runCli, startCli, summaryOf } from './util/rig.js';
+
+const BOOKS = ['Alabama/Howard College/1849', 'California/College of California/1860', 'Virginia/Hampden-Sydney College/1851'];
+const PAGES = 12;
+const ARGS = ['build', '--json', '--poll-seconds', '0.05'];
+
+interface Scenario {
+  name: string;
+  timing?: BatchTiming;
+  /** Slows the fake down so the kill lands where it should. */
+  arm(fake: FakeGemini): void;
+  /** True at the moment to kill, given the fake and the events printed so far. */
+  killWhen(fake: FakeGemini, events: readonly any[]): boolean;
+  /** Waits after the kill before the next build (e.g. until a delayed create has landed). */
+  settle?(fake: FakeGemini): Promise<void>;
+  /** Waits after the next build, before the accounting. */
+  after?(fake: FakeGemini): Promise<void>;
+  /** Whether the next build must re-attach a batch. */
+  reattach: boolean | 'maybe';
+  /** A known bug: the test runs and reports, but does not fail the suite. */
+  todo?: string;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: '(a) during image uploads',
+    arm: (f) => f.faults.route('upload_chunk', { kind: 'delay', ms: 1500 }, 'always'),
+    killWhen: (f) => f.counters.upload_chunk >= 1,
+    reattach: false,
+  },
+  {
+    name: '(b) between batch create and recording the job',
+    arm: (f) => f.faults.route('create', { kind: 'delay', ms: 1000 }, 1),
+    killWhen: (f) => f.counters.create >= 1,
+    // The fake creates the batch when the delay ends, after the client died: the next build must find it.
+    settle: (f) => until(() => f.batches().length === 1, 5000, 'the delayed create to land'),
+    reattach: true,
+  },
+  {
+    name: '(b2) between batch create and recording the job, restarted before the create lands',
+    arm: (f) => f.faults.route('create', { kind: 'delay', ms: 1500 }, 1),
+    killWhen: (f) => f.counters.create >= 1,
+    // The next build lists batches before the dead process's create has landed. The intent was recorded as
+    // `creating`, so instead of dropping it (and paying for an orphan batch) recovery keeps looking for it
+    // until it appears, then re-attaches it.
+    after: (f) => until(() => f.batches().length >= f.counters.create, 5000, 'the delayed create to land'),
+    reattach: true,
+  },
+  {
+    name: '(c) while polling',
+    timing: { pendingPolls: 4, runningPolls: 4 },
+    arm: () => {},
+    killWhen: (f) => f.counters.batch_get >= 2,
+    reattach: true,
+  },
+  {
+    name: '(d) while the results download',
+    arm: (f) => f.faults.route('download', { kind: 'delay', ms: 1500 }, 1),
+    killWhen: (f) => f.counters.download >= 1,
+    reattach: true,
+  },
+  {
+    name: '(e) in the middle of ingestion',
+    arm: () => {},
+    killWhen: (_f, events) => events.some((e) => e.event === 'built'),
+    // The kill may land before or after the batch's save: either it is re-attached or it was finished.
+    reattach: 'maybe',
+  },
+];
+
+async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Starts a build and SIGKILLs it when `when` says so; resolves with what it printed. */
+function buildAndKill(dir: string, env: Record<string, string>, fake: FakeGemini, when: Scenario['killWhen']): Promise<{ events: any[]; killed: boolean; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = startCli(dir, ARGS, env);
+    let stdout = '', stderr = '';
+    let events: any[] = [];
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      events = parseNdjson(stdout);
+    });
+    child.stderr!.on('data', (d) => (stderr += d));
+    const poll = setInterval(() => {
+      if (when(fake, events)) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+      }
+    }, 2);
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the build never reached its kill moment\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 30_000);
+    child.on('close', (_code, signal) => {
+      clearInterval(poll);
+      clearTimeout(guard);
+      resolve({ events: parseNdjson(stdout), killed: signal === 'SIGKILL', stderr });
+    });
+  });
+}
+
+let groundTruth: GroundTruth | undefined;
+
+// Each scenario has its own fake and project, and mostly waits on polls: three at a time keep the file short.
+describe('SIGKILL during a gemini-batch build', { concurrency: 3 }, () => {
+  for (const s of SCENARIOS) {
+    test(`SIGKILL ${s.name}: the next build re-attaches, pays for no page twice, and finishes`, { timeout: 120_000, ...(s.todo ? { todo: s.todo } : {}) }, async (t) => {
+      groundTruth ??= await loadGroundTruth(path.join(REPO, 'dataset'));
+      const fake = await startFakeGemini({ groundTruth, startTime: Date.now(), ...(s.timing ? { batchTiming: s.timing } : {}) });
+      try {
+        const dir = makeProject({ books: BOOKS });
+        const env = { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: fake.url, OCRMAKE_RETRY_BASE_MS: '20' };
+        s.arm(fake);
+        const killed = await buildAndKill(dir, env, fake, s.killWhen);
+        assert.ok(killed.killed, `the build finished before the kill\n${killed.stderr}`);
+        fake.faults.clear();
+        await s.settle?.(fake);
+        const batchesAtKill = fake.batches().map((b) => b.name);
+
+        const next = await runCli(dir, ARGS, { env });
+        assert.equal(next.code, 0, `the build after the kill failed\n${next.stdout}\n${next.stderr}`);
+        await s.after?.(fake);
+        const reattached = next.events.filter((e) => e.event === 'engine' && /^re-attached /.test(e.message));
+        if (s.reattach === true) assert.equal(reattached.length, 1, `one batch re-attached\n${next.stdout}`);
+        if (s.reattach === false) assert.equal(reattached.length, 0, `nothing to re-attach\n${next.stdout}`);
+        if (s.reattach !== false && reattached.length > 0) {
+          // It re-attached the very batch the killed process made (or was making: in b2 it lands only after the
+          // kill), by the name the journal or the list gave.
+          const m = /^re-attached (ocrmake-\S+) \(\d+ pages\)$/.exec(reattached[0].message);
+          assert.ok(m, reattached[0].message);
+          assert.ok(fake.batches().some((b) => b.displayName === m[1]), `${m[1]} is a batch the fake holds`);
+          void batchesAtKill;
+        }
+
+        // Nothing was paid for twice: each page is in exactly one batch, each intent made at most one batch.
+        const batches = fake.batches();
+        const perKey = new Map<string, number>();
+        for (const b of batches) for (const k of b.keys) perKey.set(k!, (perKey.get(k!) ?? 0) + 1);
+        const twice = [...perKey].filter(([, n]) => n > 1);
+        assert.deepEqual(twice, [], `pages sent in more than one batch: ${JSON.stringify(twice)}`);
+        assert.equal(perKey.size, PAGES, 'every page was sent once');
+        const names = batches.map((b) => b.displayName);
+        assert.equal(new Set(names).size, names.length, `a display name (intent) has two batches: ${names.join(', ')}`);
+        assert.equal(fake.counters.create, batches.length, 'every create made a batch (none was retried into a duplicate)');
+        assert.deepEqual(fake.errors, []);
+
+        const status = JSON.parse((await runCli(dir, ['status', '--json'], { env })).stdout);
+        assert.equal(status.counts.fresh, PAGES, JSON.stringify(status));
+        fake.resetCounters();
+        const again = await runCli(dir, ARGS, { env });
+        assert.equal(summaryOf(again)['requests'], 0);
+        assert.equal(fake.counters.requests, 0, 'a build after everything is fresh makes no API call');
+        assert.deepEqual(fs.readdirSync(path.join(dir, '.ocrcache')).filter((f) => f.includes('corrupt')), []);
+        const n = (kind: string) => next.events.filter((e) => e.event === kind).length;
+        t.diagnostic(`${batches.length} batches; after the kill: ${reattached.length} re-attached, ${n('built')} built, ${n('recovered')} recovered`);
+      } finally {
+        await fake.close();
+      }
+    });
+  }
+});

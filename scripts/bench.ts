@@ -2,10 +2,11 @@
 //
 // It generates a synthetic collection shaped like the sample (allow-list JSON + tiny PNG per page, 100
 // pages per book, the repository's ocrfile.ts, rules/ and prompts/) in a temp dir and measures, through the
-// real CLI as a child process (wall time, and peak RSS from /usr/bin/time or VmHWM):
+// real CLI as a child process (wall time, CPU time, and peak RSS from /usr/bin/time or VmHWM):
 //   - the cold plan: `status --json` and `build --dry-run --json` with no cache (every image hashed);
-//   - the no-op build: `build --json` when every page is fresh. The state is populated first by running
-//     runBuild in-process with an instant fake engine (no tesseract), so the figure is ocrmake's own cost;
+//   - the no-op build: `build --json` when every page is fresh. The state is populated first by runBuild
+//     with an injected instant fake engine (no tesseract; this script run with --populate), so the
+//     figure is ocrmake's own cost;
 //   - the chained planning of gemini-batch (`--engine gemini-batch --dry-run`, needs no key): cold, where
 //     only the first page of each book can be planned, and over the built collection, where every page's
 //     prompt is rendered with the previous page's output as context.
@@ -110,9 +111,9 @@ async function benchOne(frozen: Frozen, pages: number, keep: boolean): Promise<F
 
     let noop2: CliRun | null = null;
     for (let i = 0; i < 3; i++) {
-      const run = await cli(frozen, dir, ['build', '--json']);
-      expect(run, (o) => isNoop(lastEvent(o), pages), 'a no-op');
-      if (!noop2 || run.seconds < noop2.seconds) noop2 = run;
+      const r = await cli(frozen, dir, ['build', '--json']);
+      expect(r, (o) => isNoop(lastEvent(o), pages), 'a no-op');
+      if (!noop2 || r.seconds < noop2.seconds) noop2 = r;
     }
     log({ what: 'no-op build (best of 3)', pages, seconds: noop2!.seconds, cpuSeconds: noop2!.cpuSeconds, rssMb: noop2!.rssMb, note: 'every page fresh: a stat per file' });
 

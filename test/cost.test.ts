@@ -19,7 +19,7 @@ import { estimateCost, imageTokens, type CostEstimate, DEFAULT_OUTPUT_TOKENS, ER
 import { imageSize } from '../src/execute/estimate-inputs.js';
 import { costOf, PRICES_AS_OF } from '../src/report/pricing.js';
 import { buildAgainst, eventsOf, expectExit, geminiEnv, withFake } from './util/gemini-rig.js';
-import { makeProject, REPO, runCli, type CliResult } from './util/rig.js';
+import { makeProject, REPO, runCli, type CliResult, summaryOf } from './util/rig.js';
 
 const MODEL = 'gemini-2.5-flash';
 const PAGES = 12;
@@ -155,7 +155,9 @@ describe('cost estimate and actual cost against the fake Gemini server', () => {
       within(s2['costUsd'], second.costUsd!, 'cost against the unadjusted estimate');
       t.diagnostic(`after a prompt edit: estimate ${second.tokensIn} in (${second.promptTokens} prompt) / ${second.tokensOut} out, $${second.costUsd!.toFixed(4)}; billed ${s2['tokensIn']} in / ${s2['tokensOut']} out, $${(s2['costUsd'] as number).toFixed(4)}`);
       const line = await runCli(dir, ['build'], { env: geminiEnv(fake) });
-      assert.match(line.stdout, /^tokens: 0 in, 0 out; cost \$0$/m, 'a no-op build costs nothing');
+      assert.match(line.stdout, /^done: 0 built, 0 restored, .*; 0 requests, 0 batches, 0 uploads; 12\/12 up to date/m);
+      assert.doesNotMatch(line.stdout, /^tokens:/m, 'a no-op build bills nothing, so it prints no tokens line');
+      assert.equal(summaryOf(await runCli(dir, ['build', '--json'], { env: geminiEnv(fake) }))['costUsd'], 0, 'a no-op build costs nothing');
     });
   });
 

@@ -94,7 +94,8 @@ export function summaryLine(s: Summary): string {
   if (s.blocked) parts.push(`${s.blocked} blocked`);
   if (s.missingInput) parts.push(`${s.missingInput} missing input`);
   const done = `done: ${parts.join(', ')}; ${s.requests} requests, ${s.batches} batches, ${s.uploads} uploads; ${s.fresh + s.edited}/${s.targets} up to date${s.edited ? ` (${s.edited} edited)` : ''} in ${s.seconds} s`;
-  if (s.costUsd === undefined) return done;
+  // Nothing billed (the local engine, a no-op or restore-only build): no tokens line.
+  if (s.costUsd === undefined || (s.tokensIn === 0 && s.tokensOut === 0)) return done;
   // A line of its own, so that the first line keeps its shape for scripts that match it.
   const cost = s.costUsd === null ? 'cost unknown (no price for the model: add it to the ocrfile\'s prices)' : `cost ${formatUsd(s.costUsd)}`;
   return `${done}\ntokens: ${s.tokensIn.toLocaleString('en-US')} in, ${s.tokensOut.toLocaleString('en-US')} out; ${cost}`;

@@ -215,10 +215,13 @@ export class StateStore {
   }
 
   /** Rows of the failure log, newest last. */
-  failureLog(key?: TargetKey): FailureRow[] {
+  failureLog(key?: TargetKey, o: { brief?: boolean } = {}): FailureRow[] {
+    // Brief: without the bulky columns (stack, raw response, extracted text, generation config), for summaries.
+    const bulky = o.brief ? 'NULL, NULL, NULL' : 'stack, raw_response, extracted_text';
+    const config = o.brief ? 'NULL' : 'generation_config';
     const res = this.#db.exec(
-      `SELECT key, fingerprint, class, code, message, stack, raw_response, extracted_text, engine, model, prompt_file, prompt_hash,
-         generation_config, batch, attempt, at FROM failure_log ${key ? 'WHERE key = ?' : ''} ORDER BY id`,
+      `SELECT key, fingerprint, class, code, message, ${bulky}, engine, model, prompt_file, prompt_hash,
+         ${config}, batch, attempt, at FROM failure_log ${key ? 'WHERE key = ?' : ''} ORDER BY id`,
       key ? [key] : [],
     )[0];
     return (res?.values ?? []).map((r) => ({
@@ -313,21 +316,7 @@ export class StateStore {
 
   /** The failure log without its bulky columns (stack, raw response, extracted text), newest last: for summaries. */
   failureLogBrief(): FailureRow[] {
-    const res = this.#db.exec('SELECT key, fingerprint, class, code, message, engine, model, prompt_file, prompt_hash, batch, attempt, at FROM failure_log ORDER BY id')[0];
-    return (res?.values ?? []).map((r) => ({
-      key: asKey(String(r[0])),
-      fingerprint: asFingerprint(String(r[1])),
-      class: r[2] as FailureRow['class'],
-      code: r[3] as string | null,
-      message: String(r[4]),
-      engine: String(r[5]),
-      model: r[6] as string | null,
-      promptFile: r[7] as string | null,
-      promptHash: r[8] as string | null,
-      batch: r[9] as string | null,
-      attempt: Number(r[10]),
-      at: String(r[11]),
-    }));
+    return this.failureLog(undefined, { brief: true });
   }
 
   /**

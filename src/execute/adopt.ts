@@ -13,6 +13,7 @@ import type { TargetKey } from '../types.js';
 import { sha256 } from '../util/hash.js';
 import type { Project } from './project.js';
 import { inflightOf } from './project.js';
+import { recordOutput } from './outputs.js';
 
 export type AdoptVerdict =
   | { kind: 'adopted'; key: TargetKey; output: string }
@@ -98,22 +99,6 @@ function adoptOne(p: Project, page: Page, inflight: boolean, dryRun: boolean): A
   const stored = p.objects.read(fp);
   if (stored && !stored.equals(bytes)) p.objects.remove(fp);
   p.objects.write(fp, bytes);
-  const gemini = p.engine !== 'local';
-  p.store.setTarget({
-    key,
-    output: page.output,
-    fingerprint: fp,
-    components: input.current.components,
-    inputKey: input.inputKey,
-    outputHash: hash,
-    engine: p.engine,
-    model: gemini ? p.config.rule.model : null,
-    promptFile: gemini ? p.config.rule.promptFile : null,
-    origin: 'adopted',
-    builtAt: new Date().toISOString(),
-    batch: null,
-    tokensIn: null,
-    tokensOut: null,
-  });
+  recordOutput(p, key, hash, { origin: 'adopted' });
   return { kind: 'adopted', key, output: page.output };
 }

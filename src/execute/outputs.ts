@@ -3,7 +3,7 @@
 // recovery of outputs that equal their stored result.
 import path from 'node:path';
 import type { Origin } from '../cache/records.js';
-import type { TargetKey } from '../types.js';
+import type { ContentHash, TargetKey } from '../types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { sha256 } from '../util/hash.js';
 import type { Project } from './project.js';
@@ -29,6 +29,14 @@ export function writeOutput(p: Project, key: TargetKey, bytes: Buffer, meta: Wri
   p.objects.write(input.current.fingerprint, bytes);
   writeFileAtomic(path.join(p.config.root, page.output), bytes, path.join(p.cacheDir, 'tmp'));
   p.hashes.wrote(page.output, hash);
+  recordOutput(p, key, hash, meta);
+}
+
+/** Records `key` as built for its current request, with output bytes of hash `hash` (already on disk). */
+export function recordOutput(p: Project, key: TargetKey, hash: ContentHash, meta: WriteMeta): void {
+  const input = p.fingerprints.inputs.get(key);
+  const page = p.index.byKey.get(key);
+  if (!input?.current || !page) throw new Error(`recordOutput: ${key} has no current request`);
   const gemini = p.engine !== 'local';
   p.store.setTarget({
     key,

@@ -354,6 +354,19 @@ describe('ocrmake watch', { concurrency: 3 }, () => {
         await w.next(upToDate, 'up to date after the undo');
       });
 
+      test('a changed image rebuilds that page and the successors whose context changed; the rest is cut off', async () => {
+        fake.resetCounters();
+        fs.appendFileSync(path.join(dir, img(ALABAMA, 2)), Buffer.from('rescanned'));
+        const b = await w.build('the build after page 2 was rescanned');
+        // The fake answers page 2 from its new image: new text, so page 3's context changes and page 3 is
+        // sent; page 3's new reply carries the same text, so page 4's context is unchanged (cutoff).
+        assert.deepEqual(keysOf(b, 'built'), [A(2), A(3)]);
+        assert.deepEqual(keysOf(b, 'cutoff'), [A(4)]);
+        assert.equal(b.summary.requests, 2);
+        assert.deepEqual(fake.records().map((r) => r.key), [A(2), A(3)]);
+        await w.next(upToDate, 'up to date after the rescan');
+      });
+
       test('an invalid ocrfile prints a clear error naming the file and the problem; the watch keeps running and recovers', async () => {
         const original = read(dir, 'ocrfile.ts');
         write(dir, 'ocrfile.ts', original.replace('batchSize: 100', 'batchSise: 100'));

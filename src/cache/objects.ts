@@ -9,6 +9,12 @@ import { removeDeadTemps, writeFileAtomic } from '../util/fs.js';
 export class ResultStore {
   readonly #dir: string;
   readonly #tmp: string;
+  /**
+   * The names in each fan-out folder, read once on first use: planning 100,000 stale pages asks `has` for
+   * each, and one readdir per folder is far cheaper than a stat per page. Only `has` trusts it (read is
+   * always the file system's answer), and this process's own writes and removals keep it current.
+   */
+  readonly #listed = new Map<string, Set<string>>();
 
   constructor(cacheDir: string) {
     this.#dir = path.join(cacheDir, 'objects');
@@ -24,7 +30,21 @@ export class ResultStore {
   }
 
   has(fp: Fingerprint): boolean {
-    return fs.existsSync(this.#path(fp));
+    return this.#names(fp).has(`${fp}.json.gz`);
+  }
+
+  #names(fp: Fingerprint): Set<string> {
+    const sub = fp.slice(0, 2);
+    let names = this.#listed.get(sub);
+    if (!names) {
+      try {
+        names = new Set(fs.readdirSync(path.join(this.#dir, sub)));
+      } catch {
+        names = new Set();
+      }
+      this.#listed.set(sub, names);
+    }
+    return names;
   }
 
   /** The exact output bytes stored for a fingerprint, or null (absent or unreadable). */
@@ -45,6 +65,7 @@ export class ResultStore {
   write(fp: Fingerprint, bytes: Buffer): void {
     if (this.has(fp) && this.read(fp)?.equals(bytes)) return;
     writeFileAtomic(this.#path(fp), gzipSync(bytes), this.#tmp);
+    this.#names(fp).add(`${fp}.json.gz`);
   }
 
   /** Every stored fingerprint (for gc). */
@@ -59,5 +80,6 @@ export class ResultStore {
 
   remove(fp: Fingerprint): void {
     fs.rmSync(this.#path(fp), { force: true });
+    this.#listed.get(fp.slice(0, 2))?.delete(`${fp}.json.gz`);
   }
 }

@@ -220,6 +220,14 @@ function report(err: unknown): number {
   return ExitCode.failed;
 }
 
+// `ocrmake status --all | head`: a reader that stops early is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 main(hideBin(process.argv)).then(
   (code) => (process.exitCode = code),
   (err) => (process.exitCode = report(err)),

@@ -72,7 +72,10 @@ export async function buildProject(p: Project, opts: BuildOptions, started = Dat
   hooks?.(loop);
   try {
     const result = await loop.run();
-    if (!opts.dryRun) {
+    const s = result.summary;
+    // A no-op build records no run row: the row alone would make the save rewrite the whole cache.
+    const didSomething = s.built + s.restored + s.failed + s.requests + p.fingerprints.recovered.length > 0;
+    if (!opts.dryRun && didSomething) {
       p.store.recordRun(`${new Date(started).toISOString()}-${process.pid}`, 'build', new Date(started).toISOString(), new Date().toISOString(), result.exitCode, result.summary);
     }
     return result;
@@ -372,8 +375,8 @@ export class BuildLoop {
       const startedAt = Date.now();
       const attemptNo = (this.#attempts.get(o.key)?.count ?? 0) + 1;
       writeOutput(p, o.key, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null });
-      this.#attempts.delete(o.key);
-      p.store.clearAttempts(o.key);
+      // Only a page that had failed has counters to clear (a DELETE per built page is measurable at 100k).
+      if (this.#attempts.delete(o.key)) p.store.clearAttempts(o.key);
       this.#counts.built++;
       this.#opts.emit({ event: 'built', key: o.key, output: p.index.byKey.get(o.key)!.output, ms: Date.now() - startedAt });
       this.#observe(o, { value: parsed.data, attempt: attemptNo });

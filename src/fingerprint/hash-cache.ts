@@ -22,7 +22,9 @@ export class HashCache {
   }
 
   hash(rel: string): HashResult {
-    const abs = path.join(this.#root, rel);
+    // Concatenation, not path.join: `rel` is already a clean relative path, and join's normalisation
+    // shows in profiles at 200,000 files.
+    const abs = `${this.#root}${path.sep}${rel}`;
     let st: fs.BigIntStats | undefined;
     try {
       // throwIfNoEntry: a missing file (every output before the first build) is the common case, and

@@ -17,19 +17,18 @@ export const durability = { fsync: true };
 const TEMP = /^\..+\.tmp-(\d+)-\d+$/;
 
 export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  if (tmpDir) fs.mkdirSync(tmpDir, { recursive: true });
-  const tmp = writeTemp(tmpDir ?? path.dirname(file), file, data);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const tmp = writeTemp(tmpDir ?? path.dirname(file), file, bytes);
   try {
-    fs.renameSync(tmp, file);
+    renameInto(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     // A temp folder on another file system than the target (e.g. the outputs on a mounted disk, the cache
     // in the project): rename cannot cross devices, so write the temp beside the target instead.
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV' || !tmpDir) throw err;
-    const beside = writeTemp(path.dirname(file), file, data);
+    const beside = writeTemp(path.dirname(file), file, bytes);
     try {
-      fs.renameSync(beside, file);
+      renameInto(beside, file);
     } catch (err2) {
       fs.rmSync(beside, { force: true });
       throw err2;
@@ -37,12 +36,33 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
   }
 }
 
-function writeTemp(dir: string, file: string, data: string | Uint8Array): string {
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${++counter}`);
-  const fd = fs.openSync(tmp, 'w');
+// Folders are created only when a write finds one missing: a mkdir per file costs as much as the write
+// itself (100,000 outputs are 200,000 needless system calls), and it is almost always there already.
+
+function renameInto(tmp: string, file: string): void {
   try {
-    if (typeof data === 'string') fs.writeSync(fd, data);
-    else fs.writeSync(fd, data);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.renameSync(tmp, file);
+  }
+}
+
+function writeTemp(dir: string, file: string, bytes: Uint8Array): string {
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${++counter}`);
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'w');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fs.mkdirSync(dir, { recursive: true });
+    fd = fs.openSync(tmp, 'w');
+  }
+  try {
+    // writeSync may write less than asked (a full disk): loop, so that the error surfaces here instead
+    // of a truncated file being renamed over a good one.
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
     if (durability.fsync) fs.fsyncSync(fd);
   } catch (err) {
     fs.closeSync(fd);

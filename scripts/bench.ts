@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { crc32 } from 'node:zlib';
+import { pngChunk, PNG_SIGNATURE } from './png.js';
 import type { Engine, EngineCounters, Job, Outcome } from '../src/engines/engine.js';
 import { runBuild } from '../src/execute/build.js';
 import { durability } from '../src/util/fs.js';
@@ -157,23 +157,14 @@ function generate(dir: string, pages: number): void {
   }
 }
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const chunk = (type: string, data: Buffer): Buffer => {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-};
 // 1x1 grayscale, one white pixel (zlib stream of the bytes 00 ff).
-const PNG_IHDR = chunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
-const PNG_IDAT = chunk('IDAT', Buffer.from([0x78, 0x9c, 0x63, 0xf8, 0x0f, 0x00, 0x01, 0x01, 0x01, 0x00]));
-const PNG_IEND = chunk('IEND', Buffer.alloc(0));
+const PNG_IHDR = pngChunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
+const PNG_IDAT = pngChunk('IDAT', Buffer.from([0x78, 0x9c, 0x63, 0xf8, 0x0f, 0x00, 0x01, 0x01, 0x01, 0x00]));
+const PNG_IEND = pngChunk('IEND', Buffer.alloc(0));
 
 /** A valid ~90-byte PNG whose tEXt chunk makes every page's content (and hash) distinct. */
 function tinyPng(id: string): Buffer {
-  return Buffer.concat([PNG_SIGNATURE, PNG_IHDR, chunk('tEXt', Buffer.from(`Comment\0${id}`, 'latin1')), PNG_IDAT, PNG_IEND]);
+  return Buffer.concat([PNG_SIGNATURE, PNG_IHDR, pngChunk('tEXt', Buffer.from(`Comment\0${id}`, 'latin1')), PNG_IDAT, PNG_IEND]);
 }
 
 // --- populating the state without OCR ---

@@ -1,11 +1,11 @@
 import type { EngineName } from '../../config/define.js';
 import type { Components } from '../../cache/records.js';
 import { usageError } from '../../errors.js';
-import { openProject, planProject } from '../../execute/project.js';
+import { planProject } from '../../execute/project.js';
 import { select } from '../../graph/select.js';
 import type { Reason, State } from '../../plan/types.js';
-import { createReporter } from '../../report/reporter.js';
 import { projectRoot } from '../root.js';
+import { openQuietly } from '../open.js';
 
 export interface ExplainOptions {
   target: string;
@@ -38,8 +38,7 @@ export interface ExplainJson {
 export async function explain(o: ExplainOptions): Promise<number> {
   const cwd = o.cwd ?? process.cwd();
   const root = projectRoot(cwd);
-  const reporter = await createReporter({ json: false, quiet: true, tty: false, out: process.stderr, err: process.stderr });
-  const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' ? reporter.emit(e) : undefined) });
+  const p = await openQuietly(root, o.engine);
   try {
     const s = select(p.pages, [o.target], { root, cwd, wildcards: p.config.image.wildcards });
     if (!s.ok) throw usageError(s.problems);

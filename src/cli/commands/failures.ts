@@ -8,13 +8,13 @@ import path from 'node:path';
 import type { EngineName } from '../../config/define.js';
 import type { FailureRow } from '../../cache/records.js';
 import { usageError } from '../../errors.js';
-import { attemptsOf, openProject, planProject, type Project } from '../../execute/project.js';
+import { attemptsOf, planProject, type Project } from '../../execute/project.js';
 import { select } from '../../graph/select.js';
 import type { AttemptInfo, State } from '../../plan/types.js';
-import { createReporter } from '../../report/reporter.js';
 import type { TargetKey } from '../../types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { projectRoot } from '../root.js';
+import { openQuietly } from '../open.js';
 
 export interface FailuresOptions {
   selectors: string[];
@@ -93,8 +93,7 @@ export const CSV_COLUMNS = [
 export async function failures(o: FailuresOptions): Promise<number> {
   const cwd = o.cwd ?? process.cwd();
   const root = projectRoot(cwd);
-  const reporter = await createReporter({ json: false, quiet: true, tty: false, out: process.stderr, err: process.stderr });
-  const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' ? reporter.emit(e) : undefined) });
+  const p = await openQuietly(root, o.engine);
   try {
     const keys = o.selectors.length > 0 ? selected(p, o.selectors, cwd) : null;
     if (o.csv !== undefined) {

@@ -10,11 +10,11 @@ import path from 'node:path';
 import type { EngineName } from '../../config/define.js';
 import { acquireLock } from '../../cache/lock.js';
 import { ExitCode } from '../../errors.js';
-import { CACHE_DIR, openProject } from '../../execute/project.js';
-import { createReporter } from '../../report/reporter.js';
+import { CACHE_DIR } from '../../execute/project.js';
 import { runId } from '../../report/run-report.js';
 import type { Fingerprint } from '../../types.js';
 import { projectRoot } from '../root.js';
+import { openQuietly } from '../open.js';
 
 export interface GcOptions {
   keepDays: number;
@@ -42,8 +42,7 @@ export async function gc(o: GcOptions): Promise<number> {
   const cacheDir = path.join(root, CACHE_DIR);
   const lock = o.dryRun ? null : acquireLock(cacheDir, 'gc');
   try {
-    const reporter = await createReporter({ json: false, quiet: true, tty: false, out: process.stderr, err: process.stderr });
-    const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' ? reporter.emit(e) : undefined) });
+    const p = await openQuietly(root, o.engine);
     try {
       const referenced = new Set<Fingerprint>();
       for (const r of p.store.targets.values()) referenced.add(r.fingerprint);

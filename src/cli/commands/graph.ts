@@ -3,14 +3,14 @@
 import path from 'node:path';
 import type { EngineName } from '../../config/define.js';
 import { usageError } from '../../errors.js';
-import { openProject, planProject, type Project } from '../../execute/project.js';
+import { planProject, type Project } from '../../execute/project.js';
 import { select } from '../../graph/select.js';
 import type { Plan } from '../../plan/types.js';
 import { renderGraph, type GraphFormat, type GraphModel } from '../../report/graph.js';
-import { createReporter } from '../../report/reporter.js';
 import type { TargetKey } from '../../types.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { projectRoot } from '../root.js';
+import { openQuietly } from '../open.js';
 
 export interface GraphOptions {
   format: GraphFormat;
@@ -25,8 +25,7 @@ export interface GraphOptions {
 export async function graph(o: GraphOptions): Promise<number> {
   const cwd = o.cwd ?? process.cwd();
   const root = projectRoot(cwd);
-  const reporter = await createReporter({ json: false, quiet: true, tty: false, out: process.stderr, err: process.stderr });
-  const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' ? reporter.emit(e) : undefined) });
+  const p = await openQuietly(root, o.engine);
   try {
     let keys: ReadonlySet<TargetKey> | null = null;
     if (o.selectors.length > 0) {

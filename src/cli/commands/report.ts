@@ -4,13 +4,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineName } from '../../config/define.js';
-import { openProject, planProject } from '../../execute/project.js';
+import { planProject } from '../../execute/project.js';
 import { collectReport } from '../../report/html/collect.js';
 import { buildReportData } from '../../report/html/data.js';
 import { renderReportHtml } from '../../report/html/render.js';
-import { createReporter } from '../../report/reporter.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { projectRoot } from '../root.js';
+import { openQuietly } from '../open.js';
 
 export const REPORT_FILE = 'report.html';
 
@@ -26,8 +26,7 @@ export interface ReportOptions {
 export async function report(o: ReportOptions): Promise<number> {
   const cwd = o.cwd ?? process.cwd();
   const root = projectRoot(cwd);
-  const reporter = await createReporter({ json: false, quiet: true, tty: false, out: process.stderr, err: process.stderr });
-  const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' ? reporter.emit(e) : undefined) });
+  const p = await openQuietly(root, o.engine);
   let file: string;
   try {
     const html = renderReportHtml(buildReportData(collectReport(p, planProject(p), new Date())));

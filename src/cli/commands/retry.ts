@@ -10,12 +10,12 @@ import type { EngineName } from '../../config/define.js';
 import type { AttemptRow } from '../../cache/records.js';
 import { acquireLock } from '../../cache/lock.js';
 import { usageError } from '../../errors.js';
-import { CACHE_DIR, openProject, planProject } from '../../execute/project.js';
+import { CACHE_DIR, planProject } from '../../execute/project.js';
 import { select } from '../../graph/select.js';
 import type { State } from '../../plan/types.js';
-import { createReporter } from '../../report/reporter.js';
 import type { TargetKey } from '../../types.js';
 import { projectRoot } from '../root.js';
+import { openQuietly } from '../open.js';
 
 export interface RetryOptions {
   selectors: string[];
@@ -45,8 +45,7 @@ export async function retry(o: RetryOptions): Promise<number> {
   const root = projectRoot(cwd);
   const lock = o.dryRun ? null : acquireLock(path.join(root, CACHE_DIR), 'retry');
   try {
-    const reporter = await createReporter({ json: false, quiet: true, tty: false, out: process.stderr, err: process.stderr });
-    const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: (e) => (e.event === 'warning' ? reporter.emit(e) : undefined) });
+    const p = await openQuietly(root, o.engine);
     try {
       let keys: Set<TargetKey> | null = null;
       if (o.selectors.length > 0) {

@@ -149,7 +149,9 @@ export default defineRule<PageOcr>({
   prompt: 'prompts/page_ocr/v1.ejs',
   schema: PageOcr,
   context: pageContext,
-  model: 'gemini-2.5-flash',
-  generationConfig: { temperature: 0, maxOutputTokens: 8192 },
+  // No model: ocrmake's default (gemini-3.8-flash; README "Models and prices"). Reading a printed page needs
+  // little reasoning, and thinking tokens are billed as output: low instead of the model's default medium.
+  thinking: { level: 'low' },
+  generationConfig: { maxOutputTokens: 8192 },
   fromLocalOcr,
 });

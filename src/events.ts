@@ -91,6 +91,8 @@ export interface RecordEvent {
   vars: Readonly<Record<string, string>>;
   engine: string;
   model: string | null;
+  /** The model that answered (the reply's modelVersion), when the engine said. */
+  modelVersion: string | null;
   promptFile: string | null;
   fingerprint: string;
   prompt: string | null;

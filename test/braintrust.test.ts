@@ -82,14 +82,14 @@ describe('Braintrust tracing', () => {
           assert.equal(row['log_id'], 'g');
           // input: key, rendered prompt, previous context, generation config
           assert.match(row['input'].prompt, new RegExp(`This page belongs to ${school} \\(${state}\\), catalogue of ${year}, page ${page} of the scan`));
-          assert.deepEqual(row['input'].generation_config, { temperature: 0, maxOutputTokens: 8192 });
+          assert.deepEqual(row['input'].generation_config, { maxOutputTokens: 8192, thinkingConfig: { thinkingLevel: 'low' } });
           const first = key === 'Alabama:Howard College:1849:1' || key === 'California:College of California:1860:3' || key === 'California:College of California:1860:12' || key === 'Virginia:Hampden-Sydney College:1851:1';
           if (first) assert.equal(row['input'].previous_context, null, `${key} has no previous page`);
           else assert.match(row['input'].previous_context, /^Previous page number: /, `${key} carries its previous page's context`);
           // metadata: batch, wildcard values, model, prompt file, fingerprint, engine
           assert.deepEqual(row['metadata'].vars, { state, school, year, page });
           assert.equal(row['metadata'].engine, 'gemini-batch');
-          assert.equal(row['metadata'].model, 'gemini-2.5-flash');
+          assert.equal(row['metadata'].model, 'gemini-3.8-flash');
           assert.equal(row['metadata'].prompt_file, 'prompts/page_ocr/v1.ejs');
           assert.match(row['metadata'].fingerprint, /^[0-9a-f]{64}$/);
           assert.match(row['metadata'].batch, /^batches\/[a-z0-9]+$/);

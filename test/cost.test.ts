@@ -1,12 +1,12 @@
 // The cost estimate (build --dry-run, --max-cost) and the cost in every build summary.
 //
-// Pure tests pin the counting rules. The end-to-end tests run the real CLI against the fake Gemini server
-// and compare the estimate with the tokens the build was billed. What is comparable, and what is not:
+// Pure tests pin the counting rules: image tokens by model generation (Gemini 2.x tiles, Gemini 3
+// media-resolution budgets), the dated price table, routing of retired models. The end-to-end tests run the
+// real CLI against the fake Gemini server and compare the estimate with the tokens the build was billed:
 //   - prompt tokens: the fake bills ceil(characters / 4), and its countTokens answers the same, so the
 //     estimate's prompt tokens must match the bill closely;
-//   - image tokens: the fake bills a flat 258 per image whatever its size, while the estimate counts what
-//     Gemini 2.x documents (a 1100×1500 sample page is 2×2 tiles of 258 = 1,032). So the estimate's image
-//     part is compared with 258 per page, and the raw estimate is expected to sit above the bill;
+//   - image tokens: the fake bills what Gemini documents (1,120 an image on Gemini 3 with mediaResolution
+//     unset, 768-px tiles on Gemini 2), so the estimate's image tokens equal the bill;
 //   - output tokens: the first estimate has no history and assumes 1,500 a page; the fake's answers are
 //     ~880 (ceil(characters/4) + 32 thought tokens), outside the ±30 % band, as a real first run may be.
 //     Once pages are recorded, the estimate uses their mean, and a rebuild must land within the band.
@@ -15,15 +15,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { estimateCost, imageTokens, type CostEstimate, DEFAULT_OUTPUT_TOKENS, ERROR_BAND, TOKENS_PER_TILE } from '../src/plan/estimate.js';
+import { estimateCost, type CostEstimate, DEFAULT_OUTPUT_TOKENS, ERROR_BAND } from '../src/plan/estimate.js';
 import { imageSize } from '../src/execute/estimate-inputs.js';
-import { costOf, PRICES_AS_OF } from '../src/report/pricing.js';
+import { imageRule, imageTokens, tiledTokens } from '../src/cost/image-tokens.js';
+import { billedModel, DEFAULT_MODEL, lifecycle, sameModel, todayUtc } from '../src/cost/models.js';
+import { costOf, priceFor, PRICES_AS_OF } from '../src/cost/pricing.js';
 import { buildAgainst, eventsOf, expectExit, geminiEnv, withFake } from './util/gemini-rig.js';
 import { makeProject, REPO, runCli, type CliResult, summaryOf } from './util/rig.js';
 
-const MODEL = 'gemini-2.5-flash';
+const MODEL = DEFAULT_MODEL;
 const PAGES = 12;
-const FAKE_IMAGE_TOKENS = 258;
+/** Gemini 3 bills an image 1,120 tokens with mediaResolution unset; the fake does the same. */
+const IMAGE_TOKENS = 1120;
+const TODAY = todayUtc();
 
 const planEstimate = (r: CliResult): CostEstimate => {
   const plan = eventsOf(r, 'plan')[0];
@@ -34,14 +38,51 @@ const within = (actual: number, estimate: number, what: string) =>
   assert.ok(Math.abs(actual - estimate) <= ERROR_BAND * estimate, `${what}: actual ${actual} is outside the estimate ${estimate} ±${ERROR_BAND * 100} %`);
 
 describe('cost estimate: counting rules', () => {
-  test('image tokens follow the Gemini 2.x rule: 258 up to 384×384, else 258 per 768×768 tile', () => {
-    assert.equal(imageTokens(384, 384), 258);
-    assert.equal(imageTokens(100, 50), 258);
-    assert.equal(imageTokens(385, 100), 258);
-    assert.equal(imageTokens(768, 768), 258);
-    assert.equal(imageTokens(769, 768), 516);
-    assert.equal(imageTokens(1100, 1500), 1032);
-    assert.equal(imageTokens(2480, 3508), 4 * 5 * 258);
+  test('image tokens: Gemini 2.x counts 768-px tiles of 258, Gemini 3 and later a budget by mediaResolution', () => {
+    assert.equal(tiledTokens(384, 384), 258);
+    assert.equal(tiledTokens(100, 50), 258);
+    assert.equal(tiledTokens(385, 100), 258);
+    assert.equal(tiledTokens(768, 768), 258);
+    assert.equal(tiledTokens(769, 768), 516);
+    assert.equal(tiledTokens(1100, 1500), 1032);
+    assert.equal(tiledTokens(2480, 3508), 4 * 5 * 258);
+    const tiles = imageRule('gemini-2.5-flash', null);
+    assert.deepEqual(tiles, { kind: 'tiles' });
+    assert.equal(imageTokens(tiles, 1100, 1500), 1032);
+    assert.equal(imageTokens(tiles, null, null), 1032, 'an unreadable size counts as a 2×2-tile page');
+    assert.equal(imageTokens(imageRule('gemini-2.5-flash', 'low'), 1100, 1500), 1032, 'Gemini 2.x: no documented budgets, tiles stay');
+    for (const [setting, tokens] of [[null, 1120], ['low', 280], ['medium', 560], ['high', 1120], ['ultra-high', 2240]] as const) {
+      const rule = imageRule('gemini-3.8-flash', setting);
+      assert.equal(imageTokens(rule, 1100, 1500), tokens, `Gemini 3, mediaResolution ${setting}`);
+      assert.equal(imageTokens(rule, 4000, 6000), tokens, 'whatever the pixel size');
+    }
+    assert.equal(imageTokens(imageRule('gemini-4-argon', 'medium'), 10, 10), 560);
+    assert.equal(imageTokens(imageRule('gemini-7-future', null), 10, 10), 1120, 'an unknown model is read by its name');
+  });
+
+  test('the price table is dated: periods by day, batch half, routed models at the answering model\'s price', () => {
+    assert.equal(PRICES_AS_OF, '2026-11-29');
+    assert.deepEqual(priceFor('gemini-3.8-flash', 'gemini-batch', '2026-11-29'), { input: 0.375, output: 1.875, tier: 'batch', model: 'gemini-3.8-flash', source: 'default', asOf: PRICES_AS_OF, until: '2026-12-31' });
+    assert.deepEqual(priceFor('models/gemini-3.8-flash', 'gemini', '2026-12-31'), { input: 0.75, output: 3.75, tier: 'interactive', model: 'gemini-3.8-flash', source: 'default', asOf: PRICES_AS_OF, until: '2026-12-31' });
+    assert.deepEqual(priceFor('gemini-3.8-flash', 'gemini-batch', '2027-01-01'), { input: 0.75, output: 3.75, tier: 'batch', model: 'gemini-3.8-flash', source: 'default', asOf: PRICES_AS_OF, until: null });
+    // gemini-2.5-pro is routed to gemini-3.8-flash from 2026-12-01, billed at that model's price.
+    assert.equal(priceFor('gemini-2.5-pro', 'gemini-batch', '2026-11-30')?.input, 0.625);
+    assert.deepEqual(priceFor('gemini-2.5-pro', 'gemini-batch', '2026-12-01'), { input: 0.375, output: 1.875, tier: 'batch', model: 'gemini-3.8-flash', source: 'default', asOf: PRICES_AS_OF, until: '2026-12-31' });
+    assert.equal(billedModel('gemini-2.5-flash', '2026-12-01'), 'gemini-3.5-flash-lite');
+    assert.deepEqual(lifecycle('gemini-2.5-flash', '2026-11-29'), { kind: 'deprecated', on: '2026-12-01', routedTo: 'gemini-3.5-flash-lite', replacement: 'gemini-3.5-flash-lite' });
+    assert.deepEqual(lifecycle('gemini-2.0-flash', '2026-11-29'), { kind: 'shut-down', since: '2026-06-01', replacement: 'gemini-3.6-flash' });
+    assert.deepEqual(lifecycle('gemini-3.8-flash', '2026-11-29'), { kind: 'current' });
+    assert.equal(priceFor('gemini-unknown', 'gemini-batch', TODAY), null);
+    assert.equal(costOf('gemini-batch', 'gemini-3.8-flash', 1_000_000, 1_000_000, '2026-11-29'), 0.375 + 1.875);
+    assert.equal(costOf('local', null, 5, 5, TODAY), 0);
+  });
+
+  test('an answer names the model asked for when modelVersion is the same id or a version of it', () => {
+    assert.ok(sameModel('gemini-3.8-flash', 'gemini-3.8-flash'));
+    assert.ok(sameModel('models/gemini-2.5-flash', 'gemini-2.5-flash-001'));
+    assert.ok(sameModel('gemini-3.1-pro-preview', 'gemini-3.1-pro-preview-05-14'));
+    assert.ok(!sameModel('gemini-3.5-flash', 'gemini-3.5-flash-lite'), 'flash-lite is another model, not a version of flash');
+    assert.ok(!sameModel('gemini-2.5-flash', 'gemini-3.5-flash-lite'));
   });
 
   test('image sizes come from PNG, JPEG (past an EXIF segment), GIF and WebP headers', () => {
@@ -69,17 +110,24 @@ describe('cost estimate: counting rules', () => {
 
   test('batch is half price; recorded outputs replace the default; ocrfile prices win; local is free', () => {
     const pages = [{ width: 1100, height: 1500, promptChars: 4000 }, { width: null, height: null, promptChars: 4000 }];
-    const base = { model: MODEL, pages, restored: 3, waiting: 0, measured: null, recordedOutputs: [], prices: {} };
+    const base = { model: MODEL, mediaResolution: null, pages, restored: 3, waiting: 0, measured: null, recordedOutputs: [], prices: {}, today: '2026-11-29' };
     const batch = estimateCost({ ...base, engine: 'gemini-batch' });
-    assert.equal(batch.imageTokens, 2 * 1032, 'an unreadable image counts as a 2×2-tile page');
+    assert.equal(batch.imageTokens, 2 * IMAGE_TOKENS, 'Gemini 3: the budget, known size or not');
     assert.equal(batch.promptTokens, 2000);
     assert.equal(batch.tokensOut, 2 * DEFAULT_OUTPUT_TOKENS);
     assert.equal(batch.outputSource, 'default');
-    assert.equal(batch.costUsd, costOf('gemini-batch', MODEL, batch.tokensIn, batch.tokensOut));
-    assert.deepEqual(batch.price, { input: 0.15, output: 1.25, tier: 'batch', source: 'default', asOf: PRICES_AS_OF });
+    assert.equal(batch.costUsd, costOf('gemini-batch', MODEL, batch.tokensIn, batch.tokensOut, '2026-11-29'));
+    assert.deepEqual(batch.price, { input: 0.375, output: 1.875, tier: 'batch', model: MODEL, source: 'default', asOf: PRICES_AS_OF, until: '2026-12-31' });
+    const low = estimateCost({ ...base, engine: 'gemini-batch', mediaResolution: 'low' });
+    assert.equal(low.imageTokens, 2 * 280);
+    assert.deepEqual(low.imageRule, { kind: 'budget', perImage: 280, setting: 'low' });
+    const tiles = estimateCost({ ...base, engine: 'gemini-batch', model: 'gemini-2.5-flash' });
+    assert.equal(tiles.imageTokens, 2 * 1032, 'Gemini 2.x: tiles; an unreadable image counts as a 2×2-tile page');
     const interactive = estimateCost({ ...base, engine: 'gemini' });
     assert.equal(interactive.costUsd, batch.costUsd! * 2);
     assert.equal(batch.lowUsd, batch.costUsd! * (1 - ERROR_BAND));
+    const nextYear = estimateCost({ ...base, engine: 'gemini-batch', today: '2027-01-01' });
+    assert.equal(nextYear.costUsd, batch.costUsd! * 2, 'the price doubles on 2027-01-01');
     const measured = estimateCost({ ...base, engine: 'gemini-batch', measured: { tokens: 300, chars: 1000, samples: 2 }, recordedOutputs: [800, 1000, 0] });
     assert.equal(measured.promptTokens, 2400);
     assert.equal(measured.promptSource, 'countTokens');
@@ -105,33 +153,38 @@ describe('cost estimate and actual cost against the fake Gemini server', () => {
       const first = planEstimate(dry);
       assert.equal(first.pages, PAGES);
       assert.equal(first.engine, 'gemini-batch');
-      assert.equal(first.imageTokens, PAGES * imageTokens(1100, 1500));
+      assert.equal(first.model, MODEL, 'no model in the rule: the default');
+      assert.equal(first.imageTokens, PAGES * IMAGE_TOKENS);
       assert.equal(first.promptSource, 'countTokens');
       assert.equal(first.promptSamples, 3);
       assert.equal(first.outputSource, 'default');
       assert.equal(first.tokensOut, PAGES * DEFAULT_OUTPUT_TOKENS);
       assert.equal(first.price?.tier, 'batch');
       assert.equal(first.price?.asOf, PRICES_AS_OF);
-      assert.equal(first.costUsd, costOf('gemini-batch', MODEL, first.tokensIn, first.tokensOut));
+      assert.equal(first.costUsd, costOf('gemini-batch', MODEL, first.tokensIn, first.tokensOut, TODAY));
       assert.equal(fake.counters.count_tokens, 3);
-      assert.equal(fake.counters.requests, 3, 'a dry run sends nothing but countTokens');
+      assert.equal(fake.counters.model_get, 1, 'the dry run checks the model exists');
+      assert.equal(fake.counters.requests, 4, 'a dry run sends nothing but a model check and countTokens');
       assert.equal(eventsOf(dry, 'summary')[0].costUsd, 0);
       const human = await runCli(dir, ['build', '--dry-run'], { env: geminiEnv(fake) });
-      assert.match(human.stdout, /^estimate: 12 pages to send with gemini-batch \(gemini-2\.5-flash\)$/m);
-      assert.match(human.stdout, /^ {2}cost {3}~\$0\.\d{4} ±30 % \(\$0\.\d{4} to \$0\.\d{4}\) at batch prices: \$0\.15 in, \$1\.25 out per 1M tokens \(price table of \d{4}-\d\d-\d\d\)$/m);
+      assert.match(human.stdout, /^estimate: 12 pages to send with gemini-batch \(gemini-3\.8-flash\)$/m);
+      assert.match(human.stdout, /^ {2}input {2}~[\d,]+ tokens: 13,440 image \(1,120 per image at mediaResolution unset \(high\), Gemini 3 rule\), [\d,]+ prompt \(countTokens on 3 prompts\)$/m);
+      const p = priceFor(MODEL, 'gemini-batch', TODAY)!;
+      const until = p.until ? `; this price until ${p.until}` : '';
+      assert.ok(human.stdout.includes(`at batch prices: $${p.input} in, $${p.output} out per 1M tokens (price table of 2026-11-29${until})`), human.stdout);
 
       // 2. The build (under a --max-cost above the estimate): actual tokens and cost in the summary.
       fake.resetCounters();
       const built = await buildAgainst(dir, fake, ['--max-cost', '1']);
       const s1 = expectExit(built, 0) as Record<string, any>;
       assert.equal(s1['built'], PAGES);
-      assert.equal(s1['costUsd'], costOf('gemini-batch', MODEL, s1['tokensIn'], s1['tokensOut']));
+      assert.equal(s1['costUsd'], costOf('gemini-batch', MODEL, s1['tokensIn'], s1['tokensOut'], TODAY));
       assert.ok(s1['tokensIn'] > 0 && s1['tokensOut'] > 0);
       assert.equal(planEstimate(built).promptSource, 'chars-per-token', 'a build asks countTokens nothing');
       assert.equal(fake.counters.count_tokens, 0);
-      const billedPrompt1 = s1['tokensIn'] - PAGES * FAKE_IMAGE_TOKENS;
+      const billedPrompt1 = s1['tokensIn'] - PAGES * IMAGE_TOKENS;
       within(billedPrompt1, first.promptTokens, 'prompt tokens (the context of pages 2+ was estimated)');
-      assert.ok(first.costUsd! > (s1['costUsd'] as number), 'with no history the estimate is on the high side here (1,032 image tokens vs the fake\'s 258; 1,500 output tokens vs ~880)');
+      assert.ok(first.costUsd! > (s1['costUsd'] as number), 'with no history the estimate is on the high side here (1,500 output tokens vs ~880)');
       t.diagnostic(`first build: estimate ${first.tokensIn} in / ${first.tokensOut} out, $${first.costUsd!.toFixed(4)}; billed ${s1['tokensIn']} in / ${s1['tokensOut']} out, $${(s1['costUsd'] as number).toFixed(4)}`);
 
       // 3. A prompt edit makes every page stale; the estimate now uses the recorded output tokens.
@@ -148,11 +201,9 @@ describe('cost estimate and actual cost against the fake Gemini server', () => {
       const s2 = expectExit(rebuilt, 0) as Record<string, any>;
       assert.equal(s2['built'], PAGES);
       within(s2['tokensOut'], second.tokensOut, 'output tokens');
-      within(s2['tokensIn'] - PAGES * FAKE_IMAGE_TOKENS, second.promptTokens, 'prompt tokens');
-      // The cost as the estimate would put it if images were billed as the fake bills them.
-      const comparable = costOf('gemini-batch', MODEL, second.promptTokens + PAGES * FAKE_IMAGE_TOKENS, second.tokensOut)!;
-      within(s2['costUsd'], comparable, 'cost');
-      within(s2['costUsd'], second.costUsd!, 'cost against the unadjusted estimate');
+      assert.equal(second.imageTokens, PAGES * IMAGE_TOKENS);
+      within(s2['tokensIn'] - PAGES * IMAGE_TOKENS, second.promptTokens, 'prompt tokens');
+      within(s2['costUsd'], second.costUsd!, 'cost');
       t.diagnostic(`after a prompt edit: estimate ${second.tokensIn} in (${second.promptTokens} prompt) / ${second.tokensOut} out, $${second.costUsd!.toFixed(4)}; billed ${s2['tokensIn']} in / ${s2['tokensOut']} out, $${(s2['costUsd'] as number).toFixed(4)}`);
       const line = await runCli(dir, ['build'], { env: geminiEnv(fake) });
       assert.match(line.stdout, /^done: 0 built, 0 restored, .*; 0 requests, 0 batches, 0 uploads; 12\/12 up to date/m);
@@ -193,7 +244,7 @@ describe('cost estimate and actual cost against the fake Gemini server', () => {
     assert.match(warned, /countTokens failed .*: the prompt tokens are estimated at 4 characters a token/, 'an unreachable countTokens falls back to the ratio');
     const e = planEstimate(dry);
     assert.equal(e.promptSource, 'chars-per-token');
-    assert.deepEqual(e.price, { input: 2, output: 20, tier: 'interactive', source: 'ocrfile', asOf: null });
+    assert.deepEqual(e.price, { input: 2, output: 20, tier: 'interactive', model: MODEL, source: 'ocrfile', asOf: null, until: null });
     assert.equal(e.costUsd, (e.tokensIn * 2 + e.tokensOut * 20) / 1e6);
     const human = await runCli(dir, ['build', '--dry-run', '--engine', 'gemini'], { env: { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9' } });
     assert.match(human.stdout, /at interactive prices: \$2 in, \$20 out per 1M tokens \(prices from the ocrfile\)$/m);

@@ -151,7 +151,7 @@ describe('ocrmake failures and retry against the fake Gemini server', () => {
     assert.match(r.stdout, /^ {2}3 failed attempts recorded, 3 for the current request$/m);
     const heads = [...r.stdout.matchAll(/^ {2}(\d)\. (\S+) {2}(\S+) {2}attempt (\d)$/gm)].map((m) => [m[1], m[3], m[4]]);
     assert.deepEqual(heads, [['1', 'json-error', '1'], ['2', 'schema-error', '2'], ['3', 'schema-error', '3']]);
-    assert.match(r.stdout, /^ {5}model {4}gemini-2\.5-flash \(gemini-batch\)$/m);
+    assert.match(r.stdout, /^ {5}model {4}gemini-3\.8-flash \(gemini-batch\)$/m);
     assert.match(r.stdout, /^ {5}prompt {3}prompts\/page_ocr\/v1\.ejs, rendered [0-9a-f]{12}$/m);
     assert.match(r.stdout, /^ {5}batch {4}batches\/\S+$/m);
     assert.doesNotMatch(r.stdout, /^ {5}response/m);
@@ -160,7 +160,7 @@ describe('ocrmake failures and retry against the fake Gemini server', () => {
     assert.equal(byPath.stdout, r.stdout, 'the output path selects the same page');
 
     const v = await cli('failures', DEAD, '--verbose');
-    assert.match(v.stdout, /^ {5}config {3}\{"temperature":0,"maxOutputTokens":8192\}$/m);
+    assert.match(v.stdout, /^ {5}config {3}\{"maxOutputTokens":8192,"thinkingConfig":\{"thinkingLevel":"low"\}\}$/m);
     assert.match(v.stdout, /^ {5}response {1}\{"candidates":/m);
     assert.match(v.stdout, /^ {5}text {5}\{"raw_ocr":/m);
 
@@ -204,8 +204,8 @@ describe('ocrmake failures and retry against the fake Gemini server', () => {
     assert.equal(body[0]!['raw_response'], history[0].rawResponse);
     assert.equal(body[0]!['extracted_text'], history[0].extractedText);
     assert.equal(body[2]!['message'], history[1].message);
-    assert.equal(body[0]!['generation_config'], '{"temperature":0,"maxOutputTokens":8192}');
-    assert.equal(body[0]!['model'], 'gemini-2.5-flash');
+    assert.equal(body[0]!['generation_config'], '{"maxOutputTokens":8192,"thinkingConfig":{"thinkingLevel":"low"}}');
+    assert.equal(body[0]!['model'], 'gemini-3.8-flash');
     assert.equal(body[0]!['code'], '');
     // With a selector, only that page's rows.
     await cli('failures', FAILED, '--csv', 'one.csv');

@@ -138,8 +138,8 @@ describe('gemini-batch on the sample collection', () => {
       eventsOf(dry, 'stale').map((e) => [e.key, e.state, e.reasons.map((x: { code: string }) => x.code).join()]).sort(),
       NON_FIRST.map((k) => [k, 'stale', 'prompt-changed']).sort(),
     );
-    // A dry run may count tokens for its cost estimate, but uploads nothing and sends no page to a model.
-    assert.deepEqual(fake.requests.filter((q) => q.route !== 'count_tokens').map((q) => q.route), [], 'a dry run sends nothing');
+    // A dry run may check the model and count tokens for its cost estimate, but uploads nothing and sends no page to a model.
+    assert.deepEqual(fake.requests.filter((q) => q.route !== 'count_tokens' && q.route !== 'model_get').map((q) => q.route), [], 'a dry run sends nothing');
     assert.deepEqual(fake.records(), []);
 
     fake.resetCounters();

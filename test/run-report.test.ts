@@ -43,7 +43,7 @@ describe('run reports', () => {
       assert.equal(rep.command, 'build');
       assert.equal(rep.outcome, 'failed');
       assert.equal(rep.engine, 'gemini-batch');
-      assert.equal(rep.model, 'gemini-2.5-flash');
+      assert.equal(rep.model, 'gemini-3.8-flash');
       for (const k of ['built', 'restored', 'cutoff', 'failed', 'dead', 'blocked', 'requests', 'batches', 'uploads'] as const) assert.equal(rep.counts[k], s[k], k);
       assert.deepEqual(rep.tokens, { in: s['tokensIn'], out: s['tokensOut'] });
       assert.ok(rep.tokens.in > 0 && rep.tokens.out > 0);
@@ -97,7 +97,7 @@ describe('run reports', () => {
       assert.equal(failureRows.length, 4);
       assert.ok(failureRows.some((l) => l.includes(DEAD) && l.includes('schema-error') && l.includes('3 (dead)')));
       assert.ok(failureRows.some((l) => l.includes(ONCE) && l.includes('json-error')));
-      assert.match(md, /Cost: \$[\d.]+ \(gemini-batch, batch half price, gemini-2\.5-flash; prices as of/);
+      assert.match(md, /Cost: \$[\d.]+ \(gemini-batch, batch half price, gemini-3\.8-flash; prices as of/);
 
       // runs --json lists it; runs <id> prints its Markdown; a prefix is enough.
       const env = geminiEnv(fake);
@@ -173,7 +173,7 @@ describe('run reports', () => {
     const events: BuildEvent[] = [
       { event: 'start', engine: 'gemini', targets: 1, selected: 1 },
       {
-        event: 'record', key, vars: {}, engine: 'gemini', model: 'mystery-model', promptFile: null, fingerprint: 'f' as Fingerprint, prompt: null, previousContext: null,
+        event: 'record', key, vars: {}, engine: 'gemini', model: 'mystery-model', modelVersion: null, promptFile: null, fingerprint: 'f' as Fingerprint, prompt: null, previousContext: null,
         generationConfig: null, batch: null, ok: true, output: {}, error: null, attempt: 1, tokensIn: 100, tokensOut: 50, latencyMs: 5,
       },
       { event: 'built', key, output: 'out/1.json', ms: 1 },

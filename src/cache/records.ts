@@ -24,7 +24,10 @@ export interface TargetRecord {
   inputKey: string | null;
   outputHash: ContentHash;
   engine: string;
+  /** The model asked for (null for the local engine). */
   model: string | null;
+  /** The model that answered (the reply's modelVersion), when the engine said. */
+  modelVersion: string | null;
   promptFile: string | null;
   origin: Origin;
   builtAt: string;

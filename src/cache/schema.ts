@@ -1,7 +1,7 @@
 // The cache's SQL schema and its migrations. `meta.schema_version` says which migrations ran; a newer
 // ocrmake applies the missing ones in order, an older one refuses a newer cache instead of corrupting it.
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema (DESIGN §7).
@@ -91,6 +91,15 @@ export const MIGRATIONS: readonly string[] = [
     finished_at TEXT,
     exit_code INTEGER,
     summary TEXT
+  );
+  `,
+  // 2: which model answered each output (Google may route a retired model's requests to another), and the
+  //    canonical form of each request config once, so that explain can name what changed in it.
+  `
+  ALTER TABLE targets ADD COLUMN model_version TEXT;
+  CREATE TABLE configs (
+    hash TEXT PRIMARY KEY,
+    json TEXT NOT NULL
   );
   `,
 ];

@@ -111,10 +111,10 @@ export class StateStore {
 
   #load(): void {
     const t = this.#db.prepare(
-      'SELECT key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out FROM targets',
+      'SELECT key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version FROM targets',
     );
     while (t.step()) {
-      const r = t.get() as [string, string, string, string, string | null, string, string, string | null, string | null, string, string, string | null, number | null, number | null];
+      const r = t.get() as [string, string, string, string, string | null, string, string, string | null, string | null, string, string, string | null, number | null, number | null, string | null];
       this.targets.set(asKey(r[0]), {
         key: asKey(r[0]),
         output: r[1],
@@ -130,6 +130,7 @@ export class StateStore {
         batch: r[11],
         tokensIn: r[12],
         tokensOut: r[13],
+        modelVersion: r[14],
       });
     }
     t.free();
@@ -164,6 +165,20 @@ export class StateStore {
 
   get dirty(): boolean {
     return this.#dirty;
+  }
+
+  // --- request configs (one row per distinct config: written through) ---
+
+  /** Keeps the canonical form of a config hash (once), for explain to name what changed. */
+  rememberConfig(hash: string, json: string): void {
+    if (this.#db.exec('SELECT 1 FROM configs WHERE hash = ?', [hash]).length > 0) return;
+    this.#db.run('INSERT INTO configs (hash, json) VALUES (?, ?)', [hash, json]);
+    this.#dirty = true;
+  }
+
+  configJson(hash: string): string | null {
+    const v = this.#db.exec('SELECT json FROM configs WHERE hash = ?', [hash])[0]?.values[0]?.[0];
+    return typeof v === 'string' ? v : null;
   }
 
   // --- attempts and failures (small tables: written through) ---
@@ -265,17 +280,17 @@ export class StateStore {
     db.run('BEGIN');
     try {
       const up = db.prepare(
-        `INSERT INTO targets (key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO targets (key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET output = excluded.output, fingerprint = excluded.fingerprint, components = excluded.components,
            input_key = excluded.input_key, output_hash = excluded.output_hash, engine = excluded.engine, model = excluded.model,
            prompt_file = excluded.prompt_file, origin = excluded.origin, built_at = excluded.built_at, batch = excluded.batch,
-           tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out`,
+           tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, model_version = excluded.model_version`,
       );
       for (const key of this.#dirtyTargets) {
         const r = this.targets.get(key);
         if (!r) continue;
-        up.run([r.key, r.output, r.fingerprint, JSON.stringify(r.components), r.inputKey, r.outputHash, r.engine, r.model, r.promptFile, r.origin, r.builtAt, r.batch, r.tokensIn, r.tokensOut]);
+        up.run([r.key, r.output, r.fingerprint, JSON.stringify(r.components), r.inputKey, r.outputHash, r.engine, r.model, r.promptFile, r.origin, r.builtAt, r.batch, r.tokensIn, r.tokensOut, r.modelVersion]);
       }
       up.free();
       const del = db.prepare('DELETE FROM targets WHERE key = ?');

@@ -49,7 +49,19 @@ export interface RuleDefinition<T = any> {
   schema: z.ZodType<T>;
   /** The text handed to the next page of the chain. Default: none (pages are independent). */
   context?: (previous: T) => string;
+  /** Gemini model. Default: gemini-3.8-flash (README "Models and prices" says why). */
   model?: string;
+  /**
+   * Tokens each page image costs on Gemini 3 and later: low 280, medium 560, high 1,120 (what the API uses
+   * when unset), ultra-high 2,240 (sent on the image part, API v1alpha). Gemini 2.x counts 768-px tiles.
+   */
+  mediaResolution?: 'low' | 'medium' | 'high' | 'ultra-high';
+  /**
+   * Thinking: `level` for Gemini 3 and later (minimal, low, medium, high; not every model takes every
+   * level), or `budget` in tokens for Gemini 2.5 (0 off where allowed, -1 dynamic). Thoughts are billed as output.
+   */
+  thinking?: { level?: 'minimal' | 'low' | 'medium' | 'high'; budget?: number };
+  /** Sent as the request's generationConfig (camelCase API field names); responseMimeType and responseJsonSchema are set by ocrmake. */
   generationConfig?: Record<string, unknown>;
   /** Maps a tesseract.js result onto the schema for the offline `local` engine. */
   fromLocalOcr?: (ocr: LocalOcrResult, page: PageInfo) => T;

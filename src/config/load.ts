@@ -11,6 +11,7 @@ import { parsePattern, type Pattern } from '../graph/pattern.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { relPath } from '../util/fs.js';
 import { knownKeys, OcrfileShape } from './schema.js';
+import { modelOptions, type OptionProblem } from './model-options.js';
 import { DEFAULTS, DEFAULT_MODEL, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
 import type { FilterValue } from './define.js';
 
@@ -184,6 +185,10 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
     problems.push({ reason: 'config-invalid', file: rel, at: 'rule.schema', message: `the schema cannot be turned into JSON Schema: ${(err as Error).message}`, hint: 'Avoid transforms, dates and custom types in the output schema.' });
   }
   const promptPath = path.resolve(root, r.prompt);
+  const model = r.model ?? DEFAULT_MODEL;
+  const optionProblems: OptionProblem[] = [];
+  const options = modelOptions({ model, mediaResolution: r.mediaResolution, thinking: r.thinking, generationConfig: r.generationConfig ?? {} }, optionProblems);
+  for (const o of optionProblems) problems.push({ reason: 'config-invalid', file: rel, at: `rule.${o.at}`, message: o.message, hint: o.hint });
   const rule: ResolvedRule = {
     name: r.name,
     version: String(r.version ?? 1),
@@ -193,8 +198,11 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
     jsonSchema,
     schemaHash: sha256(canonicalJson(jsonSchema)),
     context: r.context ?? null,
-    model: r.model ?? DEFAULT_MODEL,
-    generationConfig: Object.freeze({ ...(r.generationConfig ?? {}) }),
+    model,
+    generationConfig: options.generationConfig,
+    mediaResolution: options.mediaResolution,
+    partMediaResolution: options.partMediaResolution,
+    apiVersion: options.apiVersion,
     fromLocalOcr: r.fromLocalOcr ?? null,
     fromLocalOcrHash: r.fromLocalOcr ? sha256(String(r.fromLocalOcr)) : null,
   };

@@ -3,7 +3,8 @@ import type * as z from 'zod';
 import type { EngineName, LocalOcrResult, PageInfo } from './define.js';
 import type { Pattern } from '../graph/pattern.js';
 import type { ContentHash } from '../types.js';
-import type { ModelPrice } from '../report/pricing.js';
+import type { MediaResolution } from '../cost/models.js';
+import type { ModelPrice } from '../cost/pricing.js';
 
 export interface ResolvedRule {
   readonly name: string;
@@ -17,7 +18,14 @@ export interface ResolvedRule {
   readonly schemaHash: ContentHash;
   readonly context: ((previous: unknown) => string) | null;
   readonly model: string;
+  /** The generationConfig as sent (thinkingConfig and a request-wide mediaResolution merged in). */
   readonly generationConfig: Readonly<Record<string, unknown>>;
+  /** The effective media resolution (Gemini 3 image budgets), null when unset. */
+  readonly mediaResolution: MediaResolution | null;
+  /** The level enum to put on the image part (ultra-high only), or null. */
+  readonly partMediaResolution: string | null;
+  /** The API version requests go to: v1alpha only for a per-part media resolution. */
+  readonly apiVersion: 'v1beta' | 'v1alpha';
   readonly fromLocalOcr: ((ocr: LocalOcrResult, page: PageInfo) => unknown) | null;
   /** Hash of fromLocalOcr's source: the local engine's "request" includes the mapping code. */
   readonly fromLocalOcrHash: ContentHash | null;
@@ -57,5 +65,5 @@ export interface ResolvedConfig {
   readonly braintrust: { readonly project: string | null };
 }
 
-export const DEFAULT_MODEL = 'gemini-2.5-flash';
+export { DEFAULT_MODEL } from '../cost/models.js';
 export const DEFAULTS = { maxAttempts: 3, batchSize: 100, maxConcurrentBatches: 10, pollSeconds: 30 } as const;

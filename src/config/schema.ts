@@ -7,6 +7,8 @@ const zodSchema = z.custom<z.ZodType>(
   { message: 'schema must be a zod 4 schema (import { z } from "ocrmake")' },
 );
 
+const ThinkingShape = z.object({ level: z.enum(['minimal', 'low', 'medium', 'high']).optional(), budget: z.number().optional() }).strict();
+
 export const RuleShape = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'rule name may contain letters, digits, _ . - only'),
   version: z.union([z.string(), z.number()]).optional(),
@@ -14,6 +16,8 @@ export const RuleShape = z.object({
   schema: zodSchema,
   context: fn('context').optional(),
   model: z.string().min(1).optional(),
+  mediaResolution: z.enum(['low', 'medium', 'high', 'ultra-high']).optional(),
+  thinking: ThinkingShape.refine((t) => t.level !== undefined || t.budget !== undefined, 'thinking needs "level" (Gemini 3 and later) or "budget" (Gemini 2.5)').optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
   fromLocalOcr: fn('fromLocalOcr').optional(),
 }).strict();
@@ -46,7 +50,7 @@ const ExecutionShape = z
   })
   .strict();
 
-/** USD per million tokens, interactive tier (batch is half of it), e.g. { 'gemini-2.5-flash': { input: 0.3, output: 2.5 } }. */
+/** USD per million tokens, interactive tier (batch is half of it), e.g. { 'gemini-3.8-flash': { input: 1.5, output: 7.5 } }. */
 const PricesShape = z.record(z.string().min(1), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict());
 
 const BraintrustShape = z
@@ -72,7 +76,7 @@ export const OcrfileShape = z
 
 /** The option names allowed at a config path (`''` is the top level), for "did you mean" hints. */
 export function knownKeys(at: string): string[] | null {
-  const shapes: Record<string, { shape: object }> = { '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, braintrust: BraintrustShape };
+  const shapes: Record<string, { shape: object }> = { '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, 'rule.thinking': ThinkingShape, braintrust: BraintrustShape };
   const s = shapes[at];
   return s ? Object.keys(s.shape) : null;
 }

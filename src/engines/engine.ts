@@ -21,6 +21,8 @@ export type Outcome =
       tokensOut?: number;
       /** The batch the result came from. */
       batch?: string;
+      /** The model that answered (the reply's modelVersion): may differ from the one asked for. */
+      modelVersion?: string;
     }
   | {
       ok: false;
@@ -37,6 +39,7 @@ export type Outcome =
       batch?: string;
       tokensIn?: number;
       tokensOut?: number;
+      modelVersion?: string;
     };
 
 export interface Job {
@@ -59,6 +62,11 @@ export interface Engine {
   readonly jobSize: number;
   readonly maxJobs: number;
   readonly counters: EngineCounters;
+  /**
+   * Checks, before the first request of a build, that requests can be sent at all (a key, a model that
+   * exists): throws an ExitSignal naming the problem, so nothing is uploaded and no page is charged.
+   */
+  preflight?(signal: AbortSignal): Promise<void>;
   run(job: Job, signal: AbortSignal): AsyncIterable<Outcome>;
   close(): Promise<void>;
 }

@@ -17,6 +17,7 @@ import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } 
 import { createClient, type Client } from './gemini/client.js';
 import { authStop, classify, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
+import { checkModel } from './gemini/preflight.js';
 import { imageMime, restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
 import type { BatchReport } from '../events.js';
@@ -57,7 +58,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
   const log = o.log ?? (() => {});
   let clientPromise: Promise<Client> | null = null;
-  const client = () => (clientPromise ??= createClient({ root: o.root, engine: 'gemini-batch' }));
+  const client = () => (clientPromise ??= createClient({ root: o.root, engine: 'gemini-batch', apiVersion: o.config.rule.apiVersion }));
   let consecutiveFailures = 0;
   let authRefused: ApiFailure | null = null;
   const retry = <T>(fn: () => Promise<T>, signal: AbortSignal, what: string) =>
@@ -344,6 +345,9 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     jobSize: o.config.execution.batchSize,
     maxJobs: o.config.execution.maxConcurrentBatches,
     counters,
+    async preflight(signal) {
+      await checkModel({ client: await client(), model: o.config.rule.model, engine: 'gemini-batch', rule: o.config.rule.name, signal, ...(o.retryBaseMs ? { retryBaseMs: o.retryBaseMs } : {}) });
+    },
     run: runJob,
     async recover(): Promise<Job[]> {
       const jobs: Job[] = [];

@@ -7,7 +7,8 @@ import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } 
 import { createClient, type Client } from './gemini/client.js';
 import { authStop, classify, withRetry } from './gemini/errors.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
-import { generationConfig, imageMime } from './gemini/request.js';
+import { checkModel } from './gemini/preflight.js';
+import { generationConfig, imageMime, withMediaResolution } from './gemini/request.js';
 
 export interface InteractiveOptions {
   root: string;
@@ -21,6 +22,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
   const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
   let client: Promise<Client> | null = null;
   const concurrency = o.config.execution.concurrency ?? 8;
+  const getClient = () => (client ??= createClient({ root: o.root, engine: 'gemini', apiVersion: o.config.rule.apiVersion }));
 
   async function call(request: Request, signal: AbortSignal): Promise<Outcome> {
     const base = { key: request.key, fingerprint: request.fingerprint };
@@ -30,8 +32,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
     } catch (err) {
       return { ...base, ok: false, class: 'input-error', message: `cannot read ${request.page.image}: ${(err as Error).message}`, charge: true };
     }
-    client ??= createClient({ root: o.root, engine: 'gemini' });
-    const { ai } = await client;
+    const { ai } = await getClient();
     counters.requests++;
     // One controller per call, linked to the build's signal and unlinked after: the SDK leaves a listener
     // on the signal it is given, so the build-wide signal must not be handed over directly.
@@ -43,7 +44,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
         () =>
           ai.models.generateContent({
             model: o.config.rule.model,
-            contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, { inlineData: { mimeType: imageMime(request.imagePath), data } }] }],
+            contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, withMediaResolution(o.config, { inlineData: { mimeType: imageMime(request.imagePath), data } }) as never] }],
             config: { ...generationConfig(o.config), automaticContinuation: false, abortSignal: controller.signal } as never,
           }),
         { attempts: o.attempts ?? 6, baseMs: o.retryBaseMs ?? 1000, maxMs: 60_000, signal },
@@ -63,6 +64,9 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
     jobSize: 1,
     maxJobs: concurrency,
     counters,
+    async preflight(signal) {
+      await checkModel({ client: await getClient(), model: o.config.rule.model, engine: 'gemini', rule: o.config.rule.name, signal, ...(o.retryBaseMs ? { retryBaseMs: o.retryBaseMs } : {}) });
+    },
     async *run(job: Job, signal: AbortSignal) {
       for (const r of job.requests) {
         if (signal.aborted) return;

@@ -21,7 +21,10 @@ import { Heap } from '../util/heap.js';
 import { sha256 } from '../util/hash.js';
 import { serialise, writeOutput } from './outputs.js';
 import { formatUsd, type CostEstimate } from '../plan/estimate.js';
-import { costOf } from '../report/pricing.js';
+import { costOf } from '../cost/pricing.js';
+import { sameModel, todayUtc } from '../cost/models.js';
+import { geminiKey } from '../engines/resolve.js';
+import { modelWarning, routingWarning } from './model-notes.js';
 import { estimatePlan } from './estimate-inputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
@@ -110,6 +113,16 @@ export class BuildLoop {
   #slotFreed = true;
   /** Set when the engine asked the build to stop (repeated batch failures): no new jobs. */
   #stopped: string | null = null;
+  /** Aborts every job: on the caller's signal (Ctrl-C), or when the preflight found the build cannot send. */
+  readonly #abort = new AbortController();
+  /** The engine's preflight (key, model): started before the first request, once. */
+  #preflight: 'not-started' | 'running' | 'done' = 'not-started';
+  /** Why the build cannot go on (an ExitSignal from the preflight): thrown once the running jobs have stopped. */
+  #fatal: unknown = null;
+  /** Requested → answering model pairs already warned about in this build. */
+  readonly #routingWarned = new Set<string>();
+  /** USD of this run's replies, each at the price of the model that answered; null once one had no known price. */
+  #costUsd: number | null = 0;
   readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0, tokensIn: 0, tokensOut: 0 };
   /** When each request went out, and what it said (for record events). */
   readonly #sent = new Map<TargetKey, { at: number; prompt: string | null; previousContext: string | null }>();
@@ -122,6 +135,9 @@ export class BuildLoop {
     this.#selected = sel.keys;
     this.#forced = opts.force ? new Set(sel.explicit) : new Set();
     this.#attempts = attemptsOf(p);
+    const outer = opts.signal;
+    if (outer?.aborted) this.#abort.abort();
+    else outer?.addEventListener('abort', () => this.#abort.abort(), { once: true });
     for (const chain of p.index.chains) {
       chain.pages.forEach((pg, i) => this.#remaining.set(pg.key, p.fingerprints.chainDependent ? chain.pages.length - i : 1));
     }
@@ -135,8 +151,13 @@ export class BuildLoop {
     const p = this.#p;
     const emit = this.#opts.emit;
     emit({ event: 'start', engine: p.engine, targets: p.pages.length, selected: this.#selected.size });
+    if (p.engine !== 'local') {
+      const warning = modelWarning(p.config.rule.model, todayUtc());
+      if (warning) emit({ event: 'warning', message: warning });
+    }
     for (const key of p.fingerprints.recovered) emit({ event: 'recovered', key, output: p.index.byKey.get(key)!.output });
     for (const chain of p.index.chains) this.#replan(chain);
+    if (this.#opts.dryRun) await this.#dryPreflight();
     const estimate = await this.#emitPlan();
     if (this.#opts.dryRun) {
       for (const key of this.#selected) {
@@ -154,6 +175,7 @@ export class BuildLoop {
     }
     await this.#recover();
     await this.#loop();
+    if (this.#fatal) throw this.#fatal;
     if (this.#opts.signal?.aborted) {
       this.#p.store.save();
       throw new ExitSignal(ExitCode.interrupted, 'interrupted: the cache is saved; run the build again to continue.');
@@ -187,7 +209,7 @@ export class BuildLoop {
       if (this.#saveNow || Date.now() - this.#lastSave >= (this.#opts.saveEveryMs ?? 2000)) this.#save();
       // Batched engines refill when a job ends, with every page its results unlocked in one new batch;
       // a slot is still refilled as soon as any batch ends (no wave barrier).
-      if (!this.#opts.signal?.aborted && !this.#stopped && (this.#slotFreed || (this.#engine?.jobSize ?? 1) === 1)) {
+      if (!this.#abort.signal.aborted && !this.#stopped && (this.#slotFreed || (this.#engine?.jobSize ?? 1) === 1)) {
         this.#slotFreed = false;
         this.#fill();
       }
@@ -250,7 +272,13 @@ export class BuildLoop {
         this.#queued.delete(key);
         if (!this.#plans.get(key)?.buildable || this.#inflight.has(key)) continue;
         if (this.#restore(key)) continue;
-        this.#engineNow();
+        if (this.#preflight !== 'done') {
+          // Nothing is sent before the engine said it can send (a key, a model that exists).
+          this.#queued.add(key);
+          this.#heap.push(key);
+          this.#startPreflight();
+          return;
+        }
         keys.push(key);
       }
       if (keys.length === 0) return;
@@ -267,6 +295,45 @@ export class BuildLoop {
     }
   }
 
+  /**
+   * A dry run with a key checks the model as a build would (one models.get): a dry run is where a user
+   * learns that a build would be refused. An unreachable API is only a warning here: the plan is still news.
+   */
+  async #dryPreflight(): Promise<void> {
+    const p = this.#p;
+    if (p.engine === 'local' || !geminiKey(p.config.root)) return;
+    const sendable = [...this.#selected].some((k) => ['stale', 'failed', 'waiting'].includes(this.#plans.get(k)?.state ?? ''));
+    if (!sendable) return;
+    try {
+      await this.#engineNow().preflight?.(this.#abort.signal);
+    } catch (err) {
+      if (!(err instanceof ExitSignal) || err.code !== ExitCode.failed) throw err;
+      this.#opts.emit({ event: 'warning', message: err.message.split('\n')[0]!.replace('; nothing was sent and no page was charged', '') });
+    }
+  }
+
+  #startPreflight(): void {
+    if (this.#preflight !== 'not-started') return;
+    const engine = this.#engineNow();
+    if (!engine.preflight) {
+      this.#preflight = 'done';
+      this.#push({ outcome: null });
+      return;
+    }
+    this.#preflight = 'running';
+    this.#running++;
+    engine.preflight(this.#abort.signal).then(
+      () => (this.#preflight = 'done'),
+      (err: unknown) => {
+        this.#fatal = err;
+        this.#abort.abort();
+      },
+    ).finally(() => {
+      this.#running--;
+      this.#push({ outcome: null });
+    });
+  }
+
   #engineNow(): Engine {
     if (this.#engine) return this.#engine;
     let pending = 0;
@@ -277,7 +344,7 @@ export class BuildLoop {
 
   #pump(engine: Engine, job: Job): void {
     this.#running++;
-    const signal = this.#opts.signal ?? new AbortController().signal;
+    const signal = this.#abort.signal;
     void (async () => {
       let error: unknown = null;
       try {
@@ -318,7 +385,7 @@ export class BuildLoop {
     for (const r of job.records ?? job.requests) {
       // Answered by this job, or re-sent in a newer job since: not this job's to settle.
       if (this.#owner.get(r.key) !== job.id) continue;
-      if (this.#opts.signal?.aborted || stop) {
+      if (this.#abort.signal.aborted || stop) {
         // Interrupted or stopped: not the page's fault. A batch still running stays in the journal.
         this.#inflight.delete(r.key);
         this.#owner.delete(r.key);
@@ -338,9 +405,10 @@ export class BuildLoop {
       this.#owner.delete(o.key);
     }
     if (billed) {
-      // Failed replies are billed too.
+      // Failed replies are billed too, at the price of the model that answered.
       this.#counts.tokensIn += o.tokensIn ?? 0;
       this.#counts.tokensOut += o.tokensOut ?? 0;
+      this.#bill(o);
     }
     const input = p.fingerprints.inputs.get(o.key);
     const current = input?.current?.fingerprint === o.fingerprint;
@@ -353,6 +421,7 @@ export class BuildLoop {
             ok: false, key: o.key, fingerprint: o.fingerprint, class: 'schema-error', message: `the reply does not match the rule's schema: ${issues}`,
             rawResponse: o.raw ?? JSON.stringify(o.value), ...(o.text ? { extractedText: o.text } : {}), charge: true,
             ...(o.batch ? { batch: o.batch } : {}), ...(o.tokensIn !== undefined ? { tokensIn: o.tokensIn } : {}), ...(o.tokensOut !== undefined ? { tokensOut: o.tokensOut } : {}),
+            ...(o.modelVersion ? { modelVersion: o.modelVersion } : {}),
           },
           job,
           false,
@@ -374,7 +443,7 @@ export class BuildLoop {
       }
       const startedAt = Date.now();
       const attemptNo = (this.#attempts.get(o.key)?.count ?? 0) + 1;
-      writeOutput(p, o.key, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null });
+      writeOutput(p, o.key, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null, modelVersion: o.modelVersion ?? null });
       // Only a page that had failed has counters to clear (a DELETE per built page is measurable at 100k).
       if (this.#attempts.delete(o.key)) p.store.clearAttempts(o.key);
       this.#counts.built++;
@@ -417,6 +486,26 @@ export class BuildLoop {
     this.#replan(p.index.chainOf.get(o.key)!);
   }
 
+  /**
+   * Adds a reply's tokens to the run's cost at the answering model's price, and warns (once per pair in a
+   * build) when the model that answered is not the one asked for: Google routes a retired model's requests
+   * to another, billed at that model's price, while the fingerprint still names the requested model.
+   */
+  #bill(o: Outcome): void {
+    const p = this.#p;
+    if (p.engine === 'local') return;
+    const requested = p.config.rule.model;
+    const answered = o.modelVersion && !sameModel(requested, o.modelVersion) ? o.modelVersion : null;
+    if ((o.tokensIn ?? 0) + (o.tokensOut ?? 0) > 0) {
+      const usd = costOf(p.engine, answered ?? requested, o.tokensIn ?? 0, o.tokensOut ?? 0, todayUtc(), p.config.prices);
+      this.#costUsd = usd === null || this.#costUsd === null ? null : this.#costUsd + usd;
+    }
+    if (answered && !this.#routingWarned.has(answered)) {
+      this.#routingWarned.add(answered);
+      this.#opts.emit({ event: 'warning', key: o.key, message: routingWarning(requested, answered, todayUtc()) });
+    }
+  }
+
   /** One `record` event per answered request, with everything a tracer needs (report/braintrust). */
   #observe(o: Outcome, r: { value?: unknown; attempt: number }): void {
     const p = this.#p;
@@ -430,6 +519,7 @@ export class BuildLoop {
       vars: page.vars,
       engine: p.engine,
       model: gemini ? p.config.rule.model : null,
+      modelVersion: o.modelVersion ?? null,
       promptFile: gemini ? p.config.rule.promptFile : null,
       fingerprint: o.fingerprint,
       prompt: sent?.prompt ?? null,
@@ -547,7 +637,7 @@ export class BuildLoop {
       missingInput: counts['missing-input'],
       tokensIn: this.#counts.tokensIn,
       tokensOut: this.#counts.tokensOut,
-      costUsd: costOf(this.#p.engine, this.#p.engine === 'local' ? null : this.#p.config.rule.model, this.#counts.tokensIn, this.#counts.tokensOut, this.#p.config.prices),
+      costUsd: this.#costUsd,
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       dryRun: this.#opts.dryRun,
     };

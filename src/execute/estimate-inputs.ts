@@ -6,6 +6,7 @@ import path from 'node:path';
 import { estimateCost, type CostEstimate, type EstimatePage } from '../plan/estimate.js';
 import { compilePrompt, type PromptRenderer } from '../fingerprint/request.js';
 import { geminiKey } from '../engines/resolve.js';
+import { todayUtc } from '../cost/models.js';
 import type { TargetKey } from '../types.js';
 import type { Project } from './project.js';
 
@@ -37,11 +38,15 @@ export async function estimatePlan(p: Project, o: EstimateOptions): Promise<Cost
   });
   const canCount = !local && o.countTokens && prompts.size > 0 && geminiKey(p.config.root) !== null;
   const measured = canCount ? await measureTokens(p, [...prompts.values()], o.warn) : null;
+  // Only pages built with this model say how long its answers (and its thinking) run.
+  const model = p.config.rule.model;
   const recordedOutputs: number[] = [];
-  for (const r of p.store.targets.values()) if (r.engine !== 'local' && r.tokensOut) recordedOutputs.push(r.tokensOut);
+  for (const r of p.store.targets.values()) if (r.engine !== 'local' && r.tokensOut && r.model === model) recordedOutputs.push(r.tokensOut);
   return estimateCost({
     engine: p.engine,
-    model: local ? null : p.config.rule.model,
+    model: local ? null : model,
+    mediaResolution: p.config.rule.mediaResolution,
+    today: todayUtc(),
     pages,
     restored: o.restored,
     waiting: o.waiting.length,

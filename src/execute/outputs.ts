@@ -18,6 +18,8 @@ export interface WriteMeta {
   batch?: string | null;
   tokensIn?: number | null;
   tokensOut?: number | null;
+  /** The model that answered, when the engine said. */
+  modelVersion?: string | null;
 }
 
 /** Writes the output of `key` for its current request and records it. */
@@ -38,6 +40,7 @@ export function recordOutput(p: Project, key: TargetKey, hash: ContentHash, meta
   const page = p.index.byKey.get(key);
   if (!input?.current || !page) throw new Error(`recordOutput: ${key} has no current request`);
   const gemini = p.engine !== 'local';
+  p.fingerprints.keepConfig();
   p.store.setTarget({
     key,
     output: page.output,
@@ -47,6 +50,7 @@ export function recordOutput(p: Project, key: TargetKey, hash: ContentHash, meta
     outputHash: hash,
     engine: p.engine,
     model: gemini ? p.config.rule.model : null,
+    modelVersion: meta.modelVersion ?? null,
     promptFile: gemini ? p.config.rule.promptFile : null,
     origin: meta.origin,
     builtAt: new Date().toISOString(),

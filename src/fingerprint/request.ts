@@ -23,12 +23,24 @@ export const FINGERPRINT_VERSION = 2;
 /** The local engine's fixed OCR settings; part of its config hash. */
 export const LOCAL_OCR_SETTINGS = { lang: 'eng', model: '4.0.0_best_int', oem: 'LSTM_ONLY', psm: 'AUTO' } as const;
 
-export function configHash(config: ResolvedConfig, engine: EngineName): ContentHash {
+/**
+ * The config component: what the request's settings are, in canonical form (kept in the cache once per
+ * distinct config, so that explain can name a changed setting), and its hash.
+ */
+export function requestConfig(config: ResolvedConfig, engine: EngineName): { hash: ContentHash; json: string } {
   const rule = config.rule;
-  if (engine === 'local') {
-    return sha256(canonicalJson({ engine, ocr: LOCAL_OCR_SETTINGS, rule: { name: rule.name, version: rule.version }, mapper: rule.fromLocalOcrHash }));
-  }
-  return sha256(canonicalJson({ engine, model: rule.model, generationConfig: rule.generationConfig, rule: { name: rule.name, version: rule.version } }));
+  const value = engine === 'local'
+    ? { engine, ocr: LOCAL_OCR_SETTINGS, rule: { name: rule.name, version: rule.version }, mapper: rule.fromLocalOcrHash }
+    : {
+        engine,
+        model: rule.model,
+        generationConfig: rule.generationConfig,
+        rule: { name: rule.name, version: rule.version },
+        // Only when set, so that configs without them keep their hash.
+        ...(rule.partMediaResolution ? { imagePart: { mediaResolution: rule.partMediaResolution }, apiVersion: rule.apiVersion } : {}),
+      };
+  const json = canonicalJson(value);
+  return { hash: sha256(json), json };
 }
 
 export function fingerprintOf(c: Components): Fingerprint {

@@ -18,7 +18,7 @@ import type { TargetInput } from '../plan/types.js';
 import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import type { HashCache } from './hash-cache.js';
-import { compilePrompt, configHash, FINGERPRINT_VERSION, fingerprintOf, type PromptRenderer } from './request.js';
+import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, requestConfig, type PromptRenderer } from './request.js';
 
 /** Everything an engine needs to execute one target's request. */
 export interface Request {
@@ -47,6 +47,8 @@ export class Fingerprinter {
   readonly #objects: ResultStore;
   readonly #index: ChainIndex;
   readonly #configHash: ContentHash;
+  readonly #configJson: string;
+  #configKept = false;
   readonly #usesContext: boolean;
   /** The context function's source: editing it changes every context, so it is part of the input key. */
   readonly #contextFnHash: ContentHash | null;
@@ -62,9 +64,23 @@ export class Fingerprinter {
     this.#hashes = hashes;
     this.#objects = objects;
     this.#index = index;
-    this.#configHash = configHash(config, engine);
+    const rc = requestConfig(config, engine);
+    this.#configHash = rc.hash;
+    this.#configJson = rc.json;
     this.#usesContext = engine !== 'local' && config.rule.context !== null;
     this.#contextFnHash = config.rule.context ? sha256(String(config.rule.context)) : null;
+  }
+
+  /** The canonical form of the current request config (the config component's hash is of this). */
+  get configJson(): string {
+    return this.#configJson;
+  }
+
+  /** Keeps this run's config in the cache (once), so explain can later name what changed in it. */
+  keepConfig(): void {
+    if (this.#configKept) return;
+    this.#store.rememberConfig(this.#configHash, this.#configJson);
+    this.#configKept = true;
   }
 
   /** True when a page's request depends on its predecessor's output. */
@@ -119,9 +135,10 @@ export class Fingerprinter {
     let record = recordRow ? { fingerprint: recordRow.fingerprint, outputHash: recordRow.outputHash, components: recordRow.components } : null;
     if (current && outputHash && outputHash !== record?.outputHash && this.#matchesStored(current.fingerprint, outputHash)) {
       // Written by a run that died before saving the cache: the output is exactly the stored result.
+      this.keepConfig();
       this.#store.setTarget({
         key, output: page.output, fingerprint: current.fingerprint, components: current.components, inputKey, outputHash,
-        engine: this.#engine, model: this.#engine === 'local' ? null : this.#config.rule.model, promptFile: this.#engine === 'local' ? null : this.#config.rule.promptFile,
+        engine: this.#engine, model: this.#engine === 'local' ? null : this.#config.rule.model, modelVersion: null, promptFile: this.#engine === 'local' ? null : this.#config.rule.promptFile,
         origin: 'recovered', builtAt: new Date().toISOString(), batch: null, tokensIn: null, tokensOut: null,
       });
       record = { fingerprint: current.fingerprint, outputHash, components: current.components };

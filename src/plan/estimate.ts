@@ -2,34 +2,25 @@
 // execute/estimate-inputs.ts). What a build would send, in tokens and dollars, before anything is sent.
 //
 // Input tokens per page = image tokens + prompt tokens.
-//   Image: Gemini 2.x counts an image whose sides are both ≤ 384 px as 258 tokens; a larger image is cropped
-//   and scaled into 768×768 tiles of 258 tokens each (ai.google.dev/gemini-api/docs/tokens, "Gemini 2.0"
-//   image rule): ceil(w/768) × ceil(h/768) × 258. A 1100×1500 scan is 2×2 tiles = 1,032 tokens.
+//   Image: by the model's generation (cost/image-tokens.ts): Gemini 2.x tiles of 768 px at 258 tokens,
+//   Gemini 3 and later a fixed budget per image set by mediaResolution (1,120 when unset).
 //   Prompt: the rendered prompt's characters times a tokens-per-character ratio, measured with countTokens
 //   on a sample of prompts when that was possible, else Google's rule of thumb of 4 characters a token.
-// Output tokens per page: the mean of the output tokens recorded for pages built before (candidates plus
-// thoughts, from usageMetadata), else DEFAULT_OUTPUT_TOKENS.
-// Cost: the price table (ocrfile `prices`, else the dated defaults), halved for the Batch API.
+// Output tokens per page: the mean of the output tokens recorded for pages built before with the same model
+// (candidates plus thoughts, from usageMetadata: thinking is billed as output), else DEFAULT_OUTPUT_TOKENS.
+// Cost: the dated price table (ocrfile `prices` win) for the day of the estimate, at the engine's tier; a
+// model Google routes to another is priced as that one.
 //
-// The band (±30 %) is a stated error, not a confidence interval: output length varies with the page, the
-// image rule differs for other model families, retries of failed pages are not counted, and waiting pages
-// (which may turn fresh with no call) are counted as sent. Restored pages cost nothing: they are not sent.
-import { BATCH_DISCOUNT, DEFAULT_PRICES, PRICES_AS_OF, type ModelPrice } from '../report/pricing.js';
+// The band (±30 %) is a stated error, not a confidence interval: output length varies with the page, and
+// thinking with it; retries of failed pages are not counted, and waiting pages (which may turn fresh with
+// no call) are counted as sent. Restored pages cost nothing: they are not sent.
+import { imageRule, imageTokens, type ImageRule } from '../cost/image-tokens.js';
+import type { MediaResolution } from '../cost/models.js';
+import { priceFor, type ModelPrice, type PriceQuote } from '../cost/pricing.js';
 
-export const TOKENS_PER_TILE = 258;
-export const SMALL_IMAGE_PX = 384;
-export const TILE_PX = 768;
-/** For an image whose size cannot be read: a typical scanned page (2×2 tiles). */
-export const DEFAULT_IMAGE_TOKENS = 4 * TOKENS_PER_TILE;
 export const CHARS_PER_TOKEN = 4;
 export const DEFAULT_OUTPUT_TOKENS = 1500;
 export const ERROR_BAND = 0.3;
-
-/** Gemini 2.x image tokens for a width × height image (see the header). */
-export function imageTokens(width: number, height: number): number {
-  if (width <= SMALL_IMAGE_PX && height <= SMALL_IMAGE_PX) return TOKENS_PER_TILE;
-  return Math.ceil(width / TILE_PX) * Math.ceil(height / TILE_PX) * TOKENS_PER_TILE;
-}
 
 export interface EstimatePage {
   /** Image pixel size, or null when its header could not be read. */
@@ -42,6 +33,8 @@ export interface EstimatePage {
 export interface EstimateInput {
   engine: string;
   model: string | null;
+  /** The rule's media resolution (Gemini 3 image budgets), null when unset. */
+  mediaResolution: MediaResolution | null;
   /** The pages that would be sent (stale and failed pages not in the result store, plus waiting pages). */
   pages: readonly EstimatePage[];
   /** Pages the result store restores for free. */
@@ -50,9 +43,11 @@ export interface EstimateInput {
   waiting: number;
   /** Tokens per prompt character measured with countTokens, or null to use CHARS_PER_TOKEN. */
   measured: { tokens: number; chars: number; samples: number } | null;
-  /** Output tokens recorded for earlier pages (tokens_out of the cache). */
+  /** Output tokens recorded for earlier pages built with this model (tokens_out of the cache). */
   recordedOutputs: readonly number[];
   prices: Readonly<Record<string, ModelPrice>>;
+  /** The day the requests would be sent (YYYY-MM-DD, UTC): prices change on announced dates. */
+  today: string;
 }
 
 export interface CostEstimate {
@@ -62,6 +57,8 @@ export interface CostEstimate {
   restored: number;
   waiting: number;
   imageTokens: number;
+  /** How images were counted: tiles (Gemini 2.x) or a per-image budget (Gemini 3+, with its setting). */
+  imageRule: ImageRule | null;
   promptTokens: number;
   tokensIn: number;
   tokensOut: number;
@@ -76,15 +73,16 @@ export interface CostEstimate {
   lowUsd: number | null;
   highUsd: number | null;
   band: number;
-  /** The price used (per 1M tokens, after the batch discount), where it came from, and the table's date. */
-  price: { input: number; output: number; tier: 'batch' | 'interactive' | 'local'; source: 'ocrfile' | 'default'; asOf: string | null } | null;
+  /** The price used (per 1M tokens at the engine's tier) and where it came from; null for local or unknown. */
+  price: PriceQuote | null;
 }
 
 export function estimateCost(input: EstimateInput): CostEstimate {
-  const local = input.engine === 'local';
+  const local = input.engine === 'local' || input.model === null;
+  const rule = local ? null : imageRule(input.model!, input.mediaResolution);
   let image = 0, chars = 0;
   for (const p of input.pages) {
-    image += p.width !== null && p.height !== null ? imageTokens(p.width, p.height) : DEFAULT_IMAGE_TOKENS;
+    if (rule) image += imageTokens(rule, p.width, p.height);
     chars += p.promptChars;
   }
   const measured = input.measured && input.measured.chars > 0 && input.measured.tokens > 0 ? input.measured : null;
@@ -94,9 +92,8 @@ export function estimateCost(input: EstimateInput): CostEstimate {
   const n = input.pages.length;
   const tokensIn = local ? 0 : image + prompt;
   const tokensOut = local ? 0 : n * outputPerPage;
-  const price = local ? null : input.model ? priceOf(input.model, input.prices) : null;
-  const factor = input.engine === 'gemini-batch' ? BATCH_DISCOUNT : 1;
-  const costUsd = local ? 0 : price ? ((tokensIn * price.input + tokensOut * price.output) / 1e6) * factor : null;
+  const price = local ? null : priceFor(input.model!, input.engine, input.today, input.prices);
+  const costUsd = local ? 0 : price ? (tokensIn * price.input + tokensOut * price.output) / 1e6 : null;
   return {
     engine: input.engine,
     model: input.model,
@@ -104,6 +101,7 @@ export function estimateCost(input: EstimateInput): CostEstimate {
     restored: input.restored,
     waiting: input.waiting,
     imageTokens: local ? 0 : image,
+    imageRule: rule,
     promptTokens: local ? 0 : prompt,
     tokensIn,
     tokensOut,
@@ -116,20 +114,8 @@ export function estimateCost(input: EstimateInput): CostEstimate {
     lowUsd: costUsd === null ? null : costUsd * (1 - ERROR_BAND),
     highUsd: costUsd === null ? null : costUsd * (1 + ERROR_BAND),
     band: ERROR_BAND,
-    price: local
-      ? { input: 0, output: 0, tier: 'local', source: 'default', asOf: null }
-      : price
-        ? { input: price.input * factor, output: price.output * factor, tier: factor < 1 ? 'batch' : 'interactive', source: price.source, asOf: price.source === 'default' ? PRICES_AS_OF : null }
-        : null,
+    price,
   };
-}
-
-function priceOf(model: string, overrides: Readonly<Record<string, ModelPrice>>): (ModelPrice & { source: 'ocrfile' | 'default' }) | null {
-  const name = model.replace(/^models\//, '');
-  const own = overrides[name];
-  if (own) return { ...own, source: 'ocrfile' };
-  const known = DEFAULT_PRICES[name];
-  return known ? { ...known, source: 'default' } : null;
 }
 
 /** `$0.0123`, `$4.56`, `$1,234`: enough digits to tell small runs (and the ends of a band) apart. */

@@ -1,7 +1,8 @@
 // Reporters render the core's events (STYLE §8): NDJSON with --json, a live progress bar on a TTY, plain
 // timestamped lines otherwise. Only reporters print.
 import type { BuildEvent, Summary } from '../events.js';
-import { CHARS_PER_TOKEN, formatUsd, TOKENS_PER_TILE, type CostEstimate } from '../plan/estimate.js';
+import { TOKENS_PER_TILE } from '../cost/image-tokens.js';
+import { CHARS_PER_TOKEN, formatUsd, type CostEstimate } from '../plan/estimate.js';
 
 export interface Reporter {
   emit(e: BuildEvent): void;
@@ -109,18 +110,24 @@ export function estimateLines(e: CostEstimate): string[] {
   const restored = e.restored > 0 ? `; ${e.restored} restored for free` : '';
   const prompt = e.promptSource === 'countTokens' ? `countTokens on ${e.promptSamples} prompts` : `${CHARS_PER_TOKEN} characters a token`;
   const out = e.outputSource === 'recorded' ? `mean of ${e.outputSamples} recorded pages` : 'default: no page recorded yet';
+  const rule = e.imageRule;
+  const image = !rule || rule.kind === 'tiles'
+    ? `${TOKENS_PER_TILE} per 768 px tile, Gemini 2 rule`
+    : `${n(rule.perImage)} per image at mediaResolution ${rule.setting ?? 'unset (high)'}, Gemini 3 rule`;
   const lines = [
     `estimate: ${e.pages} pages to send with ${e.engine} (${e.model ?? 'no model'})${waiting}${restored}`,
-    `  input  ~${n(e.tokensIn)} tokens: ${n(e.imageTokens)} image (${TOKENS_PER_TILE} per 768 px tile), ${n(e.promptTokens)} prompt (${prompt})`,
-    `  output ~${n(e.tokensOut)} tokens: ${n(e.outputPerPage)} a page (${out})`,
+    `  input  ~${n(e.tokensIn)} tokens: ${n(e.imageTokens)} image (${image}), ${n(e.promptTokens)} prompt (${prompt})`,
+    `  output ~${n(e.tokensOut)} tokens: ${n(e.outputPerPage)} a page, thinking included (${out})`,
   ];
   if (e.costUsd === null || !e.price) {
     lines.push(`  cost   unknown: no price for model ${e.model}; add it to the ocrfile's prices (USD per 1M tokens)`);
   } else {
-    const table = e.price.source === 'ocrfile' ? 'prices from the ocrfile' : `price table of ${e.price.asOf}`;
+    const p = e.price;
+    const table = p.source === 'ocrfile' ? 'prices from the ocrfile' : `price table of ${p.asOf}${p.until ? `; this price until ${p.until}` : ''}`;
+    const routed = p.model !== e.model ? `; requests for ${e.model} are answered and billed as ${p.model}` : '';
     lines.push(
-      `  cost   ~${formatUsd(e.costUsd)} ±${Math.round(e.band * 100)} % (${formatUsd(e.lowUsd!)} to ${formatUsd(e.highUsd!)}) at ${e.price.tier} prices: ` +
-        `$${e.price.input} in, $${e.price.output} out per 1M tokens (${table})`,
+      `  cost   ~${formatUsd(e.costUsd)} ±${Math.round(e.band * 100)} % (${formatUsd(e.lowUsd!)} to ${formatUsd(e.highUsd!)}) at ${p.tier} prices: ` +
+        `$${p.input} in, $${p.output} out per 1M tokens (${table}${routed})`,
     );
   }
   return lines;

@@ -1,6 +1,13 @@
 // The Markdown face of a run report: what a person reads after a long run (the original pipeline's
 // Prefect artifacts). Same facts as the JSON beside it, in tables.
+import { sameModel } from '../cost/models.js';
 import type { RunReport } from './run-report.js';
+
+/** `, answered by gemini-3.5-flash-lite (12)` when another model than the requested one answered. */
+function answered(r: RunReport): string {
+  const others = Object.entries(r.answeredBy ?? {}).filter(([m]) => !r.model || !sameModel(r.model, m));
+  return others.length ? `, answered by ${others.map(([m, n]) => `${m} (${n})`).join(', ')}` : '';
+}
 
 /** Failures shown in full in the Markdown; the JSON (and `ocrmake failures`) has the rest. */
 const MAX_FAILURE_ROWS = 100;
@@ -11,7 +18,7 @@ export function renderRunMarkdown(r: RunReport): string {
   lines.push(`# ocrmake ${r.command}: ${OUTCOME[r.outcome]}`, '');
   lines.push(
     `Run \`${r.id}\`, started ${when(r.startedAt)}, took ${duration(r.seconds)}. ` +
-      `Engine ${r.engine ?? 'unknown'}${r.model ? `, model ${r.model}` : ''}.`,
+      `Engine ${r.engine ?? 'unknown'}${r.model ? `, model ${r.model}` : ''}${answered(r)}.`,
     '',
   );
   if (r.outcome !== 'interrupted') {

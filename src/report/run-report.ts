@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { FailureClass } from '../cache/records.js';
 import type { BatchReport, BuildEvent, Summary } from '../events.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { costOf, PRICES_AS_OF } from './pricing.js';
+import { todayUtc } from '../cost/models.js';
+import { costOf, PRICES_AS_OF } from '../cost/pricing.js';
 import type { Reporter } from './reporter.js';
 import { renderRunMarkdown } from './run-markdown.js';
 
@@ -59,6 +60,8 @@ export interface RunReport {
   seconds: number;
   engine: string | null;
   model: string | null;
+  /** Replies by the model that answered them (modelVersion), when the API said; empty for the local engine. */
+  answeredBy: Record<string, number>;
   pages: { total: number; selected: number; fresh: number; edited: number; waiting: number };
   counts: {
     built: number;
@@ -105,6 +108,7 @@ class Cycle {
   start: Extract<BuildEvent, { event: 'start' }> | null = null;
   plan: RunReport['plan'] = null;
   model: string | null = null;
+  readonly answeredBy: Record<string, number> = {};
   readonly batches = new Map<string, { report: BatchReport; ended: boolean }>();
   readonly byBatch = new Map<string, { succeeded: number; failed: number; tokensIn: number; tokensOut: number }>();
   /** The batch and error code of each page's latest answer (not the whole event: it carries the prompt). */
@@ -136,6 +140,7 @@ class Cycle {
       }
       case 'record': {
         this.model ??= e.model;
+        if (e.modelVersion) this.answeredBy[e.modelVersion] = (this.answeredBy[e.modelVersion] ?? 0) + 1;
         this.lastRecord.set(e.key, { batch: e.batch, code: e.error?.code ?? null });
         this.seen.tokensIn += e.tokensIn;
         this.seen.tokensOut += e.tokensOut;
@@ -203,7 +208,7 @@ class Cycle {
     const tokens = s ? { in: s.tokensIn, out: s.tokensOut } : { in: this.seen.tokensIn, out: this.seen.tokensOut };
     // The build prices its tokens with the ocrfile's price overrides (summary.costUsd); the reporter sees
     // only the default table, so batches get their share of that total (see batchCosts).
-    const atDefault = (tIn: number, tOut: number) => (engine === null || tIn + tOut === 0 ? 0 : costOf(engine, model, tIn, tOut));
+    const atDefault = (tIn: number, tOut: number) => (engine === null || tIn + tOut === 0 ? 0 : costOf(engine, model, tIn, tOut, todayUtc()));
     const costUsd = s?.costUsd !== undefined ? s.costUsd : atDefault(tokens.in, tokens.out);
     const rows = [...this.batches.values()].map(({ report: b, ended }) => {
       const t = this.byBatch.get(b.name);
@@ -239,6 +244,7 @@ class Cycle {
       seconds,
       engine,
       model,
+      answeredBy: { ...this.answeredBy },
       pages: { total: this.start?.targets ?? selected, selected, fresh: s?.fresh ?? 0, edited: s?.edited ?? 0, waiting: s?.waiting ?? 0 },
       counts: {
         built: s?.built ?? this.seen.built,

@@ -6,13 +6,16 @@ import { DEFAULT_START, LogicalClock } from './clock.js';
 import { FaultPlan } from './faults.js';
 import { FileStore, type FileInfo } from './files.js';
 import { Recorder, type Counters, type LoggedRequest, type RecordEntry } from './log.js';
+import { ModelCatalogue, DEFAULT_FAKE_MODELS, type FakeModel } from './catalogue.js';
 import { Models } from './models.js';
+import type { ImageInput } from './requests.js';
 import { defaultReplier, type GroundTruth, type Replier } from './replies.js';
 import type { RouteName } from './routes.js';
 import { FakeServer } from './server.js';
 import { Uploads } from './uploads.js';
 
 export type { BatchInfo, BatchTiming } from './batches.js';
+export { DEFAULT_FAKE_MODELS, type FakeModel } from './catalogue.js';
 export type { LogicalClock } from './clock.js';
 export type {
   BatchEnd,
@@ -62,6 +65,10 @@ export interface FakeGeminiOptions {
   thoughtsTokenCount?: number;
   /** Port on 127.0.0.1. Default 0 (ephemeral). */
   port?: number;
+  /** The models served (models.get/list; any other model answers 404 on every model route). Default DEFAULT_FAKE_MODELS. */
+  models?: readonly FakeModel[];
+  /** The modelVersion replies name: default the requested model; another name plays Google routing it. */
+  modelVersion?: string | ((model: string) => string);
 }
 
 export interface FakeGemini {
@@ -102,7 +109,12 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
   const faults = new FaultPlan();
   const files = new FileStore(clock, options.fileTtlMs ?? 48 * 3600_000, options.allowUploadedDownload ?? false);
   const replier = options.replier ?? defaultReplier(options.groundTruth);
-  const render = { thoughtsTokenCount: options.thoughtsTokenCount ?? 32 };
+  const catalogue = new ModelCatalogue(options.models ?? DEFAULT_FAKE_MODELS, options.modelVersion);
+  const render = {
+    thoughtsTokenCount: options.thoughtsTokenCount ?? 32,
+    modelVersion: (model: string) => catalogue.versionOf(model),
+    imageTokens: (model: string, image: ImageInput, resolution: unknown) => catalogue.imageTokens(model, image, resolution),
+  };
   const timing = options.batchTiming === 'manual' ? { pendingPolls: Infinity, runningPolls: Infinity } : (options.batchTiming ?? {});
   const batches = new BatchStore({
     clock,
@@ -122,7 +134,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
   });
   const uploads = new Uploads(files, options.rejectMimeTypes ?? [], { onResend: () => recorder.count('upload_resend') });
   const models = new Models({ files, faults, recorder, replier, render });
-  const server = new FakeServer({ recorder, faults, files, uploads, batches, models, apiKey: options.apiKey });
+  const server = new FakeServer({ recorder, faults, files, uploads, batches, models, catalogue, apiKey: options.apiKey });
   await server.listen(options.port ?? 0);
   const url = server.url;
 

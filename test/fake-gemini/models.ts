@@ -41,7 +41,7 @@ export class Models {
     });
     recorder.count('records');
     if (outcome.kind === 'error') return errorReply(httpStatusOf(outcome.error.code), outcome.error.message);
-    const response = outcome.kind === 'response' ? outcome.response : emptyResponse(request);
+    const response = outcome.kind === 'response' ? outcome.response : emptyResponse(request, render);
     if (via === 'generate') return json(response);
     const chunks = streamChunks(response);
     return query.get('alt') === 'sse' ? { kind: 'sse', events: chunks } : json(chunks);
@@ -52,7 +52,7 @@ export class Models {
     const inner = asObject(field(obj, 'generateContentRequest')) ?? obj;
     const built = buildRequest(inner, { model, key: undefined, via: 'generate', batch: undefined }, this.#deps.files);
     if (!built.ok) return errorReply(built.httpStatus, built.message);
-    const tokens = promptTokens(built.request);
+    const tokens = promptTokens(built.request, this.#deps.render.imageTokens);
     return json({
       totalTokens: tokens.text + tokens.image,
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: tokens.text }, ...(tokens.image > 0 ? [{ modality: 'IMAGE', tokenCount: tokens.image }] : [])],

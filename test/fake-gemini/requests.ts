@@ -12,6 +12,8 @@ export interface ImageInput {
   readonly via: 'inline' | 'file';
   /** `files/<id>` when the image came by fileData. */
   readonly fileName: string | undefined;
+  /** The part's own mediaResolution level (Gemini 3 per-part setting), if any. */
+  readonly mediaResolution: string | undefined;
 }
 
 export type RequestVia = 'batch-file' | 'batch-inline' | 'generate' | 'stream';
@@ -70,10 +72,12 @@ export function buildRequest(
       const part = asObject(rawPart);
       const text = field(part, 'text');
       if (typeof text === 'string') texts.push(text);
+      const level = field(asObject(field(part, 'mediaResolution')), 'level');
+      const mediaResolution = typeof level === 'string' ? level : undefined;
       const inline = asObject(field(part, 'inlineData'));
       if (inline) {
         const bytes = Buffer.from(String(field(inline, 'data') ?? ''), 'base64');
-        images.push({ mimeType: String(field(inline, 'mimeType') ?? ''), bytes, sha256: sha256Hex(bytes), via: 'inline', fileName: undefined });
+        images.push({ mimeType: String(field(inline, 'mimeType') ?? ''), bytes, sha256: sha256Hex(bytes), via: 'inline', fileName: undefined, mediaResolution });
       }
       const fileData = asObject(field(part, 'fileData'));
       if (fileData) {
@@ -83,7 +87,7 @@ export function buildRequest(
           return { ok: false, code: 7, httpStatus: 403, message: `You do not have permission to access the File ${uri} or it may not exist.` };
         }
         const mimeType = String(field(fileData, 'mimeType') ?? file.mimeType);
-        images.push({ mimeType, bytes: file.bytes, sha256: sha256Hex(file.bytes), via: 'file', fileName: file.name });
+        images.push({ mimeType, bytes: file.bytes, sha256: sha256Hex(file.bytes), via: 'file', fileName: file.name, mediaResolution });
       }
     }
   }
@@ -118,7 +122,11 @@ export function extractContext(prompt: string): string | null {
   return (end < 0 ? rest : rest.slice(0, end)).join('\n').trim();
 }
 
-/** Deterministic token estimates: four characters a token, 258 a picture (Gemini's fixed image cost). */
-export function promptTokens(request: Pick<ReplyRequest, 'promptText' | 'images'>): { text: number; image: number } {
-  return { text: Math.ceil(request.promptText.length / 4), image: 258 * request.images.length };
+/** Deterministic token counts: four characters a token; images as the model bills them (see ModelCatalogue). */
+export function promptTokens(
+  request: Pick<ReplyRequest, 'promptText' | 'images' | 'model' | 'generationConfig'>,
+  imageTokens: (model: string, image: ImageInput, requestResolution: unknown) => number,
+): { text: number; image: number } {
+  const resolution = field(request.generationConfig, 'mediaResolution');
+  return { text: Math.ceil(request.promptText.length / 4), image: request.images.reduce((n, img) => n + imageTokens(request.model, img, resolution), 0) };
 }

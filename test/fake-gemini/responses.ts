@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { RecordFault } from './faults.js';
 import type { ReplySpec } from './replies.js';
-import { promptTokens, type ReplyRequest } from './requests.js';
+import { promptTokens, type ImageInput, type ReplyRequest } from './requests.js';
 
 export type Outcome =
   | { kind: 'response'; response: Record<string, unknown> }
@@ -16,6 +16,10 @@ export type Outcome =
 export interface RenderOptions {
   /** thoughtsTokenCount when the spec does not say; 0 omits the field. */
   readonly thoughtsTokenCount: number;
+  /** The modelVersion a reply to this model names. */
+  readonly modelVersion: (model: string) => string;
+  /** Tokens one image costs on this model. */
+  readonly imageTokens: (model: string, image: ImageInput, requestResolution: unknown) => number;
 }
 
 export function renderOutcome(request: ReplyRequest, spec: ReplySpec, fault: RecordFault | undefined, options: RenderOptions): Outcome {
@@ -72,7 +76,7 @@ export function renderOutcome(request: ReplyRequest, spec: ReplySpec, fault: Rec
     ? [{ text: 'Reading the page before answering.', thought: true }, { text, thoughtSignature: signature(text) }]
     : [{ text }];
 
-  const prompt = promptTokens(request);
+  const prompt = promptTokens(request, options.imageTokens);
   const promptTokenCount = prompt.text + prompt.image;
   const candidatesTokenCount = promptFeedback ? 0 : parts.reduce((n, p) => n + (p['thought'] === true ? 0 : Math.ceil(String(p['text']).length / 4)), 0);
   const thoughts = promptFeedback ? 0 : (spec.thoughtsTokenCount ?? options.thoughtsTokenCount);
@@ -85,7 +89,7 @@ export function renderOutcome(request: ReplyRequest, spec: ReplySpec, fault: Rec
   ];
   if (thoughts > 0) usageMetadata['thoughtsTokenCount'] = thoughts;
 
-  const modelVersion = request.model.replace(/^(models|tunedModels)\//, '');
+  const modelVersion = options.modelVersion(request.model);
   const response: Record<string, unknown> = promptFeedback
     ? { promptFeedback }
     : { candidates: [{ ...(parts.length > 0 ? { content: { role: 'model', parts } } : {}), finishReason, index: 0, ...(parts.length === 0 ? { safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] } : {}) }] };
@@ -96,11 +100,11 @@ export function renderOutcome(request: ReplyRequest, spec: ReplySpec, fault: Rec
 }
 
 /** An empty generateContent reply: what 'missing' and 'key-only' mean outside a batch. */
-export function emptyResponse(request: ReplyRequest): Record<string, unknown> {
-  const prompt = promptTokens(request);
+export function emptyResponse(request: ReplyRequest, options: RenderOptions): Record<string, unknown> {
+  const prompt = promptTokens(request, options.imageTokens);
   return {
     usageMetadata: { promptTokenCount: prompt.text + prompt.image, totalTokenCount: prompt.text + prompt.image },
-    modelVersion: request.model.replace(/^(models|tunedModels)\//, ''),
+    modelVersion: options.modelVersion(request.model),
     responseId: signature(`empty\n${request.promptText}`).slice(0, 22),
   };
 }

@@ -16,6 +16,8 @@ export const ROUTE_NAMES = [
   'generate',
   'stream_generate',
   'count_tokens',
+  'model_get',
+  'model_list',
 ] as const;
 
 export type RouteName = (typeof ROUTE_NAMES)[number];
@@ -39,7 +41,9 @@ const TABLE: ReadonlyArray<{ method: string; re: RegExp; route: RouteName }> = [
   { method: 'DELETE', re: new RegExp(`^/${V}/batches/([a-z0-9-]+)$`), route: 'batch_delete' },
   { method: 'POST', re: new RegExp(`^/${V}/batches/([a-z0-9-]+):cancel$`), route: 'batch_cancel' },
   { method: 'GET', re: new RegExp(`^/${V}/batches$`), route: 'batch_list' },
+  { method: 'GET', re: new RegExp(`^/${V}/models$`), route: 'model_list' },
 ];
+const MODEL_GET_RE = new RegExp(`^/${V}/((?:models|tunedModels)/[^/:]+)$`);
 const MODEL_RE = new RegExp(`^/${V}/((?:models|tunedModels)/[^/:]+):(batchGenerateContent|generateContent|streamGenerateContent|countTokens)$`);
 const MODEL_ROUTES: Record<string, RouteName> = {
   batchGenerateContent: 'create',
@@ -57,6 +61,8 @@ export function matchRoute(method: string, pathname: string, query: URLSearchPar
   if (model?.[1] && model[2] && model[3] && method === 'POST') {
     return { route: MODEL_ROUTES[model[3]] ?? 'unknown', apiVersion: model[1], id: '', model: model[2] };
   }
+  const got = MODEL_GET_RE.exec(pathname);
+  if (got?.[1] && got[2] && method === 'GET') return { route: 'model_get', apiVersion: got[1], id: '', model: got[2] };
   for (const row of TABLE) {
     const m = row.re.exec(pathname);
     if (m?.[1] && method === row.method) return { route: row.route, apiVersion: m[1], id: m[2] ?? '', model: '' };

@@ -7,6 +7,7 @@ import type { BatchStore } from './batches.js';
 import type { FaultPlan, RouteFaultSpec } from './faults.js';
 import type { FileStore } from './files.js';
 import type { LoggedRequest, Recorder } from './log.js';
+import type { ModelCatalogue } from './catalogue.js';
 import type { Models } from './models.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 import type { ChunkSpoiler, Uploads } from './uploads.js';
@@ -19,6 +20,7 @@ export interface ServerDeps {
   readonly uploads: Uploads;
   readonly batches: BatchStore;
   readonly models: Models;
+  readonly catalogue: ModelCatalogue;
   /** When set, every request must carry this x-goog-api-key. */
   readonly apiKey: string | undefined;
 }
@@ -165,7 +167,9 @@ export class FakeServer {
   }
 
   #dispatch(match: RouteMatch, method: string, query: URLSearchParams, headers: Record<string, string>, body: Buffer, parsed: unknown, spoiler: ChunkSpoiler): Reply {
-    const { files, uploads, batches, models } = this.#deps;
+    const { files, uploads, batches, models, catalogue } = this.#deps;
+    // Every model route answers 404 for a model the API does not serve, as the live API does.
+    if (match.model && !catalogue.find(match.model) && match.route !== 'model_get') return catalogue.notFound(match.model, match.apiVersion);
     switch (match.route) {
       case 'upload_start':
         return uploads.start(headers, parsed, this.#url, match.apiVersion);
@@ -195,6 +199,10 @@ export class FakeServer {
         return models.generate(match.model, parsed, 'stream', query);
       case 'count_tokens':
         return models.countTokens(match.model, parsed);
+      case 'model_get':
+        return catalogue.get(match.model, match.apiVersion);
+      case 'model_list':
+        return catalogue.list(query);
       case 'unknown':
         return errorReply(404, `The fake has no route for ${method}.`);
       default: {

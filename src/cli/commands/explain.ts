@@ -3,6 +3,9 @@ import type { Components } from '../../cache/records.js';
 import { usageError } from '../../errors.js';
 import { planProject } from '../../execute/project.js';
 import { select } from '../../graph/select.js';
+import type { StateStore } from '../../cache/state.js';
+import { sameModel } from '../../cost/models.js';
+import { diffJson } from '../../util/diff-json.js';
 import type { Reason, State } from '../../plan/types.js';
 import { projectRoot } from '../root.js';
 import { openQuietly } from '../open.js';
@@ -33,6 +36,10 @@ export interface ExplainJson {
   batch: string | null;
   builtAt: string | null;
   origin: string | null;
+  /** The model the recorded output was asked of, and the one that answered it (null when not said). */
+  model: { requested: string | null; answered: string | null; current: string | null };
+  /** What changed in the request's settings, when the config component changed: `path: recorded → current`. */
+  configChanges: string[];
 }
 
 export async function explain(o: ExplainOptions): Promise<number> {
@@ -70,6 +77,8 @@ export async function explain(o: ExplainOptions): Promise<number> {
       batch: record?.batch ?? null,
       builtAt: record?.builtAt ?? null,
       origin: record?.origin ?? null,
+      model: { requested: record?.model ?? null, answered: record?.modelVersion ?? null, current: p.engine === 'local' ? null : p.config.rule.model },
+      configChanges: configChanges(p.store, record?.components.config ?? null, current ? { hash: current.components.config, json: p.fingerprints.configJson } : null),
     };
     process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : human(out, p.engine));
     return 0;
@@ -80,6 +89,21 @@ export async function explain(o: ExplainOptions): Promise<number> {
 
 const short = (h: string | null) => (h === null ? '-' : h.slice(0, 12));
 
+function modelLine(m: ExplainJson['model']): string {
+  if (!m.requested) return `${m.current} (nothing built yet)`;
+  const answered = m.answered && !sameModel(m.requested, m.answered) ? `, answered by ${m.answered}` : m.answered ? '' : ', answering model not recorded';
+  const now = m.current && m.current !== m.requested ? `; the current request asks ${m.current}` : '';
+  return `${m.requested}${answered}${now}`;
+}
+
+/** The settings that differ between two recorded configs, as `path: recorded → current` lines. */
+function configChanges(store: StateStore, recorded: string | null, current: { hash: string; json: string } | null): string[] {
+  if (!recorded || !current || recorded === current.hash) return [];
+  const before = store.configJson(recorded);
+  if (before === null) return ['(the recorded settings were not kept: built by an older ocrmake)'];
+  return diffJson(JSON.parse(before), JSON.parse(current.json));
+}
+
 function human(e: ExplainJson, engine: string): string {
   const lines = [`${e.key}: ${e.state}${e.detail ? ` (${e.detail})` : ''}`];
   lines.push(`  output       ${e.output}`);
@@ -87,8 +111,10 @@ function human(e: ExplainJson, engine: string): string {
   if (e.predecessor) lines.push(`  predecessor  ${e.predecessor.key} (${e.predecessor.state})`);
   else lines.push('  predecessor  none (first page of its chain)');
   if (e.blockedBy) lines.push(`  blocked by   ${e.blockedBy}`);
+  if (e.model.requested || e.model.current) lines.push(`  model        ${modelLine(e.model)}`);
   for (const r of e.reasons) {
     lines.push('recorded' in r ? `  reason       ${r.code}: recorded ${short(r.recorded)}, current ${short(r.current)}` : `  reason       ${r.code}`);
+    if (r.code === 'config-changed') for (const c of e.configChanges) lines.push(`                 ${c}`);
   }
   if (e.state === 'fresh') lines.push(`  why fresh    the output is what ocrmake wrote (${e.origin ?? 'built'} ${e.builtAt ?? ''}) and the request (${engine}) is unchanged`.trimEnd());
   if (e.state === 'edited') lines.push('  why edited   the output differs from what ocrmake wrote; it is kept as is (build --force to regenerate)');

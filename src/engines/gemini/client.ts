@@ -9,12 +9,16 @@ export interface ClientOptions {
   root: string;
   engine: string;
   timeoutMs?: number;
+  /** v1beta unless the rule needs v1alpha (a per-part media resolution). */
+  apiVersion?: 'v1beta' | 'v1alpha';
 }
 
 export interface Client {
   ai: GoogleGenAI;
   /** For the few raw REST reads the SDK drops fields of (batch errors and stats). */
   baseUrl: string;
+  /** host:port of the base URL, for messages about an endpoint that cannot be reached (never the key). */
+  endpoint: string;
   /** Sends the key in a header; never returned, logged or stored. */
   rawGet(path: string): Promise<unknown>;
 }
@@ -27,14 +31,26 @@ export async function createClient(o: ClientOptions): Promise<Client> {
   const env = { ...readDotenv(o.root), ...process.env };
   const baseUrl = (env['GOOGLE_GEMINI_BASE_URL'] || 'https://generativelanguage.googleapis.com').replace(/\/+$/, '');
   const { GoogleGenAI } = await import('@google/genai');
-  const ai = new GoogleGenAI({ apiKey: key, vertexai: false, apiVersion: 'v1beta', httpOptions: { baseUrl, timeout: o.timeoutMs ?? 120_000 } });
+  const apiVersion = o.apiVersion ?? 'v1beta';
+  const ai = new GoogleGenAI({ apiKey: key, vertexai: false, apiVersion, httpOptions: { baseUrl, timeout: o.timeoutMs ?? 120_000 } });
   return {
     ai,
     baseUrl,
+    endpoint: endpointOf(baseUrl),
     async rawGet(path: string) {
-      const res = await fetch(`${baseUrl}/v1beta/${path}`, { headers: { 'x-goog-api-key': key }, signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
+      const res = await fetch(`${baseUrl}/${apiVersion}/${path}`, { headers: { 'x-goog-api-key': key }, signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
       if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
       return res.json();
     },
   };
+}
+
+/** `https://generativelanguage.googleapis.com/` → `generativelanguage.googleapis.com:443`. */
+export function endpointOf(baseUrl: string): string {
+  try {
+    const u = new URL(baseUrl);
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    return baseUrl;
+  }
 }

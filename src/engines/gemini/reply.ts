@@ -12,13 +12,15 @@ export interface GenerateResponse {
   candidates?: Array<{ content?: { parts?: Part[] }; finishReason?: string }>;
   promptFeedback?: { blockReason?: string };
   usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number; thoughtsTokenCount?: number; totalTokenCount?: number };
+  /** The model that answered: Google may route a retired model's requests to another. */
+  modelVersion?: string;
 }
 
 const BLOCKING = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE', 'OTHER', 'MALFORMED_FUNCTION_CALL']);
 
 /** Turns one reply into an outcome for `key`. `raw` is kept on failures for the failure log. */
 export function outcomeFromResponse(key: TargetKey, fingerprint: Fingerprint, response: GenerateResponse, batch?: string): Outcome {
-  const base = { key, fingerprint, ...(batch ? { batch } : {}) };
+  const base = { key, fingerprint, ...(batch ? { batch } : {}), ...(typeof response.modelVersion === 'string' && response.modelVersion ? { modelVersion: response.modelVersion } : {}) };
   const raw = JSON.stringify(response);
   const usage = response.usageMetadata;
   const tokens = {

@@ -4,30 +4,29 @@
 import type { EngineName } from '../config/define.js';
 import type { FailureClass } from '../cache/records.js';
 import { acquireLock } from '../cache/lock.js';
+import { todayUtc } from '../cost/models.js';
 import { ExitCode, ExitSignal } from '../errors.js';
 import type { Emit, Summary } from '../events.js';
 import type { Chain } from '../graph/page.js';
-import type { Engine, Job, Outcome } from '../engines/engine.js';
-import { createLocalEngine } from '../engines/local.js';
-import { createBatchEngine, type BatchEngine } from '../engines/gemini-batch.js';
-import { EngineStop } from '../engines/engine.js';
-import { createGeminiEngine } from '../engines/gemini-interactive.js';
-import { cacheJournal } from './journal.js';
-import path from 'node:path';
+import { EngineStop, type Engine, type Job, type Outcome } from '../engines/engine.js';
+import type { BatchEngine } from '../engines/gemini-batch.js';
+import { geminiKey } from '../engines/resolve.js';
+import type { CostEstimate } from '../plan/estimate.js';
 import { plan } from '../plan/planner.js';
 import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/types.js';
 import type { Fingerprint, TargetKey } from '../types.js';
-import { Heap } from '../util/heap.js';
 import { sha256 } from '../util/hash.js';
-import { serialise, writeOutput } from './outputs.js';
-import { formatUsd, type CostEstimate } from '../plan/estimate.js';
-import { costOf } from '../cost/pricing.js';
-import { sameModel, todayUtc } from '../cost/models.js';
-import { geminiKey } from '../engines/resolve.js';
-import { modelWarning, routingWarning } from './model-notes.js';
+import { Heap } from '../util/heap.js';
+import { Bill } from './bill.js';
+import { createEngine } from './engines.js';
 import { estimatePlan } from './estimate-inputs.js';
+import { cacheJournal } from './journal.js';
+import { modelWarning } from './model-notes.js';
+import { failureRow, overBudget, recordEvent, validateReply } from './outcomes.js';
+import { serialise, writeOutput } from './outputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
+import path from 'node:path';
 
 export interface BuildOptions {
   root: string;
@@ -119,11 +118,9 @@ export class BuildLoop {
   #preflight: 'not-started' | 'running' | 'done' = 'not-started';
   /** Why the build cannot go on (an ExitSignal from the preflight): thrown once the running jobs have stopped. */
   #fatal: unknown = null;
-  /** Requested → answering model pairs already warned about in this build. */
-  readonly #routingWarned = new Set<string>();
-  /** USD of this run's replies, each at the price of the model that answered; null once one had no known price. */
-  #costUsd: number | null = 0;
-  readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0, tokensIn: 0, tokensOut: 0 };
+  /** Tokens and cost of this run's replies. */
+  readonly #bill: Bill;
+  readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0 };
   /** When each request went out, and what it said (for record events). */
   readonly #sent = new Map<TargetKey, { at: number; prompt: string | null; previousContext: string | null }>();
 
@@ -135,6 +132,7 @@ export class BuildLoop {
     this.#selected = sel.keys;
     this.#forced = opts.force ? new Set(sel.explicit) : new Set();
     this.#attempts = attemptsOf(p);
+    this.#bill = new Bill(p);
     const outer = opts.signal;
     if (outer?.aborted) this.#abort.abort();
     else outer?.addEventListener('abort', () => this.#abort.abort(), { once: true });
@@ -166,11 +164,11 @@ export class BuildLoop {
       }
       return this.#finish();
     }
-    const overBudget = this.#overBudget(estimate);
-    if (overBudget) {
+    const refused = overBudget(estimate, this.#opts.maxCost);
+    if (refused) {
       // Before any upload, batch or request: the build sends nothing.
-      this.#stopped = overBudget;
-      emit({ event: 'stopped', message: overBudget });
+      this.#stopped = refused;
+      emit({ event: 'stopped', message: refused });
       return this.#finish();
     }
     await this.#recover();
@@ -406,29 +404,18 @@ export class BuildLoop {
     }
     if (billed) {
       // Failed replies are billed too, at the price of the model that answered.
-      this.#counts.tokensIn += o.tokensIn ?? 0;
-      this.#counts.tokensOut += o.tokensOut ?? 0;
-      this.#bill(o);
+      const routed = this.#bill.add(o);
+      if (routed) this.#opts.emit({ event: 'warning', key: o.key, message: routed });
     }
     const input = p.fingerprints.inputs.get(o.key);
     const current = input?.current?.fingerprint === o.fingerprint;
     if (o.ok) {
-      const parsed = p.config.rule.schema.safeParse(o.value);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-        this.#ingest(
-          {
-            ok: false, key: o.key, fingerprint: o.fingerprint, class: 'schema-error', message: `the reply does not match the rule's schema: ${issues}`,
-            rawResponse: o.raw ?? JSON.stringify(o.value), ...(o.text ? { extractedText: o.text } : {}), charge: true,
-            ...(o.batch ? { batch: o.batch } : {}), ...(o.tokensIn !== undefined ? { tokensIn: o.tokensIn } : {}), ...(o.tokensOut !== undefined ? { tokensOut: o.tokensOut } : {}),
-            ...(o.modelVersion ? { modelVersion: o.modelVersion } : {}),
-          },
-          job,
-          false,
-        );
+      const parsed = validateReply(p, o);
+      if (!parsed.ok) {
+        this.#ingest(parsed.failure, job, false);
         return;
       }
-      const bytes = serialise(parsed.data);
+      const bytes = serialise(parsed.value);
       const recorded = p.store.targets.get(o.key);
       if (current && !this.#forced.has(o.key) && recorded?.fingerprint === o.fingerprint && input?.outputHash === recorded.outputHash && sha256(bytes) === recorded.outputHash) {
         // Already written and recorded (a re-attached batch answering a page recovered at start): nothing to do.
@@ -448,7 +435,7 @@ export class BuildLoop {
       if (this.#attempts.delete(o.key)) p.store.clearAttempts(o.key);
       this.#counts.built++;
       this.#opts.emit({ event: 'built', key: o.key, output: p.index.byKey.get(o.key)!.output, ms: Date.now() - startedAt });
-      this.#observe(o, { value: parsed.data, attempt: attemptNo });
+      this.#observe(o, { value: parsed.value, attempt: attemptNo });
       this.#forced.delete(o.key);
       this.#afterOutput(o.key);
       return;
@@ -457,27 +444,7 @@ export class BuildLoop {
       this.#replan(p.index.chainOf.get(o.key)!);
       return;
     }
-    const attempt = p.store.recordFailure(
-      {
-        key: o.key,
-        fingerprint: o.fingerprint,
-        class: o.class,
-        code: o.code ?? null,
-        message: o.message,
-        stack: o.stack ?? null,
-        rawResponse: o.rawResponse ?? null,
-        extractedText: o.extractedText ?? null,
-        engine: p.engine,
-        model: p.engine === 'local' ? null : p.config.rule.model,
-        promptFile: p.engine === 'local' ? null : p.config.rule.promptFile,
-        promptHash: input?.current?.components.prompt ?? null,
-        generationConfig: p.engine === 'local' ? null : JSON.stringify(p.config.rule.generationConfig),
-        batch: o.batch ?? null,
-        attempt: 0,
-        at: new Date().toISOString(),
-      },
-      o.charge,
-    );
+    const attempt = p.store.recordFailure(failureRow(p, o, input?.current?.components.prompt ?? null), o.charge);
     this.#attempts.set(o.key, { fingerprint: o.fingerprint, count: attempt, lastClass: o.class, lastMessage: o.message });
     this.#observe(o, { attempt });
     if (o.charge) this.#counts.failed++;
@@ -486,54 +453,11 @@ export class BuildLoop {
     this.#replan(p.index.chainOf.get(o.key)!);
   }
 
-  /**
-   * Adds a reply's tokens to the run's cost at the answering model's price, and warns (once per pair in a
-   * build) when the model that answered is not the one asked for: Google routes a retired model's requests
-   * to another, billed at that model's price, while the fingerprint still names the requested model.
-   */
-  #bill(o: Outcome): void {
-    const p = this.#p;
-    if (p.engine === 'local') return;
-    const requested = p.config.rule.model;
-    const answered = o.modelVersion && !sameModel(requested, o.modelVersion) ? o.modelVersion : null;
-    if ((o.tokensIn ?? 0) + (o.tokensOut ?? 0) > 0) {
-      const usd = costOf(p.engine, answered ?? requested, o.tokensIn ?? 0, o.tokensOut ?? 0, todayUtc(), p.config.prices);
-      this.#costUsd = usd === null || this.#costUsd === null ? null : this.#costUsd + usd;
-    }
-    if (answered && !this.#routingWarned.has(answered)) {
-      this.#routingWarned.add(answered);
-      this.#opts.emit({ event: 'warning', key: o.key, message: routingWarning(requested, answered, todayUtc()) });
-    }
-  }
-
   /** One `record` event per answered request, with everything a tracer needs (report/braintrust). */
   #observe(o: Outcome, r: { value?: unknown; attempt: number }): void {
-    const p = this.#p;
     const sent = this.#sent.get(o.key);
     this.#sent.delete(o.key);
-    const page = p.index.byKey.get(o.key)!;
-    const gemini = p.engine !== 'local';
-    this.#opts.emit({
-      event: 'record',
-      key: o.key,
-      vars: page.vars,
-      engine: p.engine,
-      model: gemini ? p.config.rule.model : null,
-      modelVersion: o.modelVersion ?? null,
-      promptFile: gemini ? p.config.rule.promptFile : null,
-      fingerprint: o.fingerprint,
-      prompt: sent?.prompt ?? null,
-      previousContext: sent?.previousContext ?? null,
-      generationConfig: gemini ? { ...p.config.rule.generationConfig } : null,
-      batch: o.batch ?? null,
-      ok: o.ok,
-      output: o.ok ? r.value : null,
-      error: o.ok ? null : { class: o.class, message: o.message, code: o.code ?? null, rawResponse: o.rawResponse ?? null },
-      attempt: r.attempt,
-      tokensIn: o.tokensIn ?? 0,
-      tokensOut: o.tokensOut ?? 0,
-      latencyMs: sent ? Date.now() - sent.at : null,
-    });
+    this.#opts.emit(recordEvent(this.#p, o, sent ?? null, r));
   }
 
   /** Restores a target from the result store if its request was answered before. */
@@ -596,19 +520,6 @@ export class BuildLoop {
     return estimate;
   }
 
-  /** Why the build must not start under --max-cost, or null. An unknown price counts as over any limit. */
-  #overBudget(e: CostEstimate | null): string | null {
-    const max = this.#opts.maxCost;
-    if (max === undefined || !e || e.pages === 0) return null;
-    if (e.costUsd === null) return `--max-cost ${formatUsd(max)}: the cost cannot be estimated (no price for model ${e.model}); nothing was sent. Add the model to the ocrfile's prices.`;
-    if (e.costUsd <= max) return null;
-    return (
-      `the estimated cost ${formatUsd(e.costUsd)} (±${Math.round(e.band * 100)} %: ${formatUsd(e.lowUsd!)}–${formatUsd(e.highUsd!)}; ${e.pages} pages, ` +
-      `~${e.tokensIn.toLocaleString('en-US')} tokens in, ~${e.tokensOut.toLocaleString('en-US')} out) is above --max-cost ${formatUsd(max)}: nothing was sent. ` +
-      'Raise --max-cost, or select fewer pages.'
-    );
-  }
-
   #finish(): BuildResult {
     const emit = this.#opts.emit;
     const counts = this.#stateCounts();
@@ -635,9 +546,9 @@ export class BuildLoop {
       edited: counts.edited,
       waiting: counts.waiting,
       missingInput: counts['missing-input'],
-      tokensIn: this.#counts.tokensIn,
-      tokensOut: this.#counts.tokensOut,
-      costUsd: this.#costUsd,
+      tokensIn: this.#bill.tokensIn,
+      tokensOut: this.#bill.tokensOut,
+      costUsd: this.#bill.costUsd,
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       dryRun: this.#opts.dryRun,
     };
@@ -649,30 +560,4 @@ export class BuildLoop {
   async close(): Promise<void> {
     await this.#engine?.close();
   }
-}
-
-function createEngine(p: Project, pages: number, opts: BuildOptions): Engine {
-  switch (p.engine) {
-    case 'local':
-      return createLocalEngine(p.config, pages);
-    case 'gemini-batch':
-      return createBatchEngine({
-        root: p.config.root,
-        config: p.config,
-        journal: cacheJournal(p.store, 'gemini-batch'),
-        tmpDir: path.join(p.cacheDir, 'tmp'),
-        pollSeconds: opts.pollSeconds ?? p.config.execution.pollSeconds,
-        log: (message) => opts.emit({ event: 'engine', message }),
-        onBatch: (b) => opts.emit({ event: 'batch', ...b }),
-        ...retryBase(),
-      });
-    case 'gemini':
-      return createGeminiEngine({ root: p.config.root, config: p.config, ...retryBase() });
-  }
-}
-
-/** OCRMAKE_RETRY_BASE_MS shortens the API backoff (tests, impatient users); RetryInfo delays still apply. */
-function retryBase(): { retryBaseMs?: number } {
-  const ms = Number(process.env['OCRMAKE_RETRY_BASE_MS']);
-  return Number.isFinite(ms) && ms > 0 ? { retryBaseMs: ms } : {};
 }

@@ -1,0 +1,35 @@
+// The engine a build runs with, made on first need (a no-op or restore-only build never loads one).
+import path from 'node:path';
+import type { Emit } from '../events.js';
+import type { Engine } from '../engines/engine.js';
+import { createBatchEngine } from '../engines/gemini-batch.js';
+import { createGeminiEngine } from '../engines/gemini-interactive.js';
+import { createLocalEngine } from '../engines/local.js';
+import { cacheJournal } from './journal.js';
+import type { Project } from './project.js';
+
+export function createEngine(p: Project, pages: number, opts: { emit: Emit; pollSeconds?: number | undefined }): Engine {
+  switch (p.engine) {
+    case 'local':
+      return createLocalEngine(p.config, pages);
+    case 'gemini-batch':
+      return createBatchEngine({
+        root: p.config.root,
+        config: p.config,
+        journal: cacheJournal(p.store, 'gemini-batch'),
+        tmpDir: path.join(p.cacheDir, 'tmp'),
+        pollSeconds: opts.pollSeconds ?? p.config.execution.pollSeconds,
+        log: (message) => opts.emit({ event: 'engine', message }),
+        onBatch: (b) => opts.emit({ event: 'batch', ...b }),
+        ...retryBase(),
+      });
+    case 'gemini':
+      return createGeminiEngine({ root: p.config.root, config: p.config, ...retryBase() });
+  }
+}
+
+/** OCRMAKE_RETRY_BASE_MS shortens the API backoff (tests, impatient users); RetryInfo delays still apply. */
+function retryBase(): { retryBaseMs?: number } {
+  const ms = Number(process.env['OCRMAKE_RETRY_BASE_MS']);
+  return Number.isFinite(ms) && ms > 0 ? { retryBaseMs: ms } : {};
+}

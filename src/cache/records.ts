@@ -53,7 +53,9 @@ export type FailureClass =
   | 'schema-error'
   | 'missing-result'
   | 'upload-error'
-  | 'input-error';
+  | 'input-error'
+  /** The output file could not be written (its folder, a folder in its place, outside the project): not charged. */
+  | 'output-error';
 
 export interface AttemptRow {
   key: TargetKey;

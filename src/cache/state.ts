@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { asFingerprint, asHash, asKey, type Fingerprint, type TargetKey } from '../types.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { redactDeep } from '../util/secrets.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type { AttemptRow, FailureRow, FileHashRow, TargetRecord } from './records.js';
 
@@ -204,7 +205,9 @@ export class StateStore {
   }
 
   /** Records one failed attempt: bumps the (key, fingerprint) counter and appends to the failure log. */
-  recordFailure(f: FailureRow, charge: boolean): number {
+  recordFailure(raw: FailureRow, charge: boolean): number {
+    // An error body may echo the API key back: nothing secret is stored.
+    const f = redactDeep(raw);
     const prev = this.attemptFor(f.key, f.fingerprint)?.count ?? 0;
     const count = charge ? prev + 1 : prev;
     this.#db.run(

@@ -5,10 +5,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, ExitSignal } from '../errors.js';
 import { VERSION } from '../version.js';
+import { redact } from '../util/secrets.js';
 
 const ENGINES = ['auto', 'gemini-batch', 'gemini', 'local'] as const;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(rawArgv: string[]): Promise<number> {
+  // yargs reads a lone `-` as a positional, so `--csv -` (stdout) would lose its value: join the pair.
+  const argv = rawArgv.flatMap((a, i) => (a === '-' && rawArgv[i - 1] === '--csv' ? [] : a === '--csv' && rawArgv[i + 1] === '-' ? ['--csv=-'] : [a]));
   let result: number = ExitCode.ok;
   const run = (p: Promise<number>) => p.then((code) => void (result = code));
   const common = { json: { type: 'boolean', default: false, describe: 'machine-readable output (see README "JSON contracts")' } } as const;
@@ -81,7 +84,8 @@ export async function main(argv: string[]): Promise<number> {
               csv: { type: 'string', describe: 'write every failure-log row (of the selected pages) to this CSV file; - for stdout' },
               verbose: { type: 'boolean', default: false, describe: 'history: add the generation config, stack, raw response and extracted text' },
               engine: { choices: ENGINES, describe: 'judge failed and dead as this engine would plan' },
-            }),
+            })
+            .check((a) => a.csv !== '' || '--csv needs a file name, or - for stdout'),
         (a) => run(import('./commands/failures.js').then((m) => m.failures({ selectors: a.selectors ?? [], by: a.by, csv: a.csv, json: a.json, verbose: a.verbose, engine: a.engine }))),
       )
       .command(
@@ -161,6 +165,21 @@ export async function main(argv: string[]): Promise<number> {
         (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, engine: a.engine }))),
       )
       .command(
+        'batches',
+        'list the Gemini batches this project recorded: name, state, age, pages, tokens',
+        (y) => y.options({ ...common, all: { type: 'boolean', default: false, describe: 'also list every finished batch (default: the open ones and the 20 newest finished)' } }),
+        (a) => run(import('./commands/batches.js').then((m) => m.batches({ json: a.json, all: a.all }))),
+      )
+      .command(
+        'cancel [batch]',
+        'cancel open batches at the API and free their pages (uncharged) for the next build',
+        (y) =>
+          y
+            .positional('batch', { type: 'string', describe: 'a batch name (batches/…) or display name (ocrmake-…) from ocrmake batches' })
+            .options({ ...common, all: { type: 'boolean', default: false, describe: 'cancel every open batch' } }),
+        (a) => run(import('./commands/cancel.js').then((m) => m.cancel({ batch: a.batch, all: a.all, json: a.json }))),
+      )
+      .command(
         'clean',
         'delete outputs ocrmake wrote (never edited ones) and/or the cache',
         (y) =>
@@ -171,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
           }),
         (a) => run(import('./commands/clean.js').then((m) => m.clean({ outputs: a.outputs, cache: a.cache, yes: a.yes }))),
       )
-      .demandCommand(1, 'Name a command: build, watch, status, explain, failures, retry, adopt, gc, runs, graph, report or clean (ocrmake --help lists them).')
+      .demandCommand(1, 'Name a command: build, watch, status, explain, failures, retry, adopt, gc, runs, graph, report, batches, cancel or clean (ocrmake --help lists them).')
       .recommendCommands()
       .strict()
       .version(VERSION)
@@ -188,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
   return result;
 }
 
-const COMMANDS = ['build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'clean'];
+const COMMANDS = ['build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];
 
 /** yargs' complaint, restated to name the command, option or argument at fault and where help is. */
 function usageMessage(msg: string, argv: readonly string[]): string {
@@ -213,10 +232,10 @@ function usageMessage(msg: string, argv: readonly string[]): string {
 
 function report(err: unknown): number {
   if (err instanceof ExitSignal) {
-    if (err.message) process.stderr.write(`ocrmake: ${err.message}\n`);
+    if (err.message) process.stderr.write(`ocrmake: ${redact(err.message)}\n`);
     return err.code;
   }
-  process.stderr.write(`ocrmake: internal error: ${(err as Error)?.stack ?? String(err)}\nThis is a bug in ocrmake ${VERSION}; please report it with the lines above.\n`);
+  process.stderr.write(`ocrmake: internal error: ${redact((err as Error)?.stack ?? String(err))}\nThis is a bug in ocrmake ${VERSION}; please report it with the lines above.\n`);
   return ExitCode.failed;
 }
 
@@ -229,6 +248,11 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 main(hideBin(process.argv)).then(
-  (code) => (process.exitCode = code),
+  (code) => {
+    process.exitCode = code;
+    // Interrupted: everything worth keeping is saved and flushed by now, but a request the API never
+    // answers (a hung upload) would hold the process for its timeout. Leave once stdout and stderr drain.
+    if (code === ExitCode.interrupted) process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  },
   (err) => (process.exitCode = report(err)),
 );

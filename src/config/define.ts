@@ -95,6 +95,8 @@ export interface OcrfileInput {
     pollSeconds?: number;
     /** Local OCR workers / interactive calls in flight. Default: number of cores (local), 8 (gemini). */
     concurrency?: number;
+    /** Seconds the Gemini API may fail every call (unreachable, timeouts, 429, 5xx) before the build stops, uncharged. Default 60. */
+    outageSeconds?: number;
   };
   /** Token prices by model, USD per 1M tokens at the interactive tier (batch is half); overrides the dated defaults. */
   prices?: Record<string, { input: number; output: number }>;

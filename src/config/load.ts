@@ -228,6 +228,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
       maxConcurrentBatches: exec.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches,
       pollSeconds: exec.pollSeconds ?? DEFAULTS.pollSeconds,
       concurrency: exec.concurrency ?? null,
+      outageSeconds: exec.outageSeconds ?? DEFAULTS.outageSeconds,
     }),
     prices: Object.freeze({ ...(input.prices ?? {}) }),
     braintrust: Object.freeze({ project: input.braintrust?.project ?? null }),
@@ -267,6 +268,12 @@ function checkConfig(c: ResolvedConfig, problems: Problem[]): void {
   const extra = c.target.wildcards.filter((w) => !c.image.wildcards.includes(w));
   if (extra.length > 0) add('target', `the target pattern uses {${extra.join('}, {')}}, which the image pattern does not define`, 'Use only wildcards of the image pattern.');
   if (c.target.hasAlternation) add('target', 'the target pattern may not contain {a,b} alternatives', 'One page has exactly one output path.');
+  // An output that can land on an input would overwrite scans (or labels) with JSON: refused outright.
+  for (const [at, input] of [['pages.image', c.image], ['pages.allowList', c.allowList]] as const) {
+    if (input && c.target.overlaps(input)) {
+      add('target', `the target pattern "${c.target.source}" can match the same files as ${at} "${input.source}", so outputs could overwrite inputs`, `Write outputs to their own folder or extension (e.g. output_results/…/{${c.order}}.json).`);
+    }
+  }
   for (const f of c.filters) {
     if (!c.image.wildcards.includes(f.wildcard)) add(`filters.${f.wildcard}`, `no wildcard {${f.wildcard}} in the image pattern`, `Filter on one of: ${c.image.wildcards.join(', ')}.`);
   }

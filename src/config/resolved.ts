@@ -58,6 +58,8 @@ export interface ResolvedConfig {
     readonly maxConcurrentBatches: number;
     readonly pollSeconds: number;
     readonly concurrency: number | null;
+    /** How long the Gemini API may fail every call (no connection, timeouts, 429, 5xx) before the build stops. */
+    readonly outageSeconds: number;
   };
   /** Price overrides by model name (USD per 1M tokens, interactive tier); empty: the dated defaults. */
   readonly prices: Readonly<Record<string, ModelPrice>>;
@@ -66,4 +68,4 @@ export interface ResolvedConfig {
 }
 
 export { DEFAULT_MODEL } from '../cost/models.js';
-export const DEFAULTS = { maxAttempts: 3, batchSize: 100, maxConcurrentBatches: 10, pollSeconds: 30 } as const;
+export const DEFAULTS = { maxAttempts: 3, batchSize: 100, maxConcurrentBatches: 10, pollSeconds: 30, outageSeconds: 60 } as const;

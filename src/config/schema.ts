@@ -47,6 +47,7 @@ const ExecutionShape = z
     maxConcurrentBatches: z.number().int().min(1).max(100).optional(),
     pollSeconds: z.number().positive().max(3600).optional(),
     concurrency: z.number().int().min(1).max(256).optional(),
+    outageSeconds: z.number().positive().max(86_400).optional(),
   })
   .strict();
 

@@ -1,26 +1,30 @@
-// The `gemini-batch` engine (DESIGN §6, §8; reference/gemini-batch-api.md). One job is one Gemini batch:
+// The `gemini-batch` engine (DESIGN §6, §8, §14; reference/gemini-batch-api.md). One job is one Gemini batch:
 //   1. intent: display name, keys and fingerprints go to the cache (saved) before anything is sent;
 //   2. images are uploaded once per content hash (reused while their expiry is > 25 h away);
-//   3. the JSONL input is written and uploaded, the batch created (never blindly retried: after an
-//      ambiguous failure the batch is looked up by display name first), and its name saved;
-//   4. the job is polled with jitter until it ends; the result file is downloaded and streamed, and each
-//      line is joined on its key and turned into an outcome;
+//   3. the JSONL input is written and uploaded, the batch created, and its name saved. A create whose
+//      outcome is unknown is never followed by another until working lists, across a lag window, show the
+//      batch absent (batch-lookup.ts); while the list fails the build stops and the intent waits;
+//   4. the job is polled with jitter until it ends; a batch the API answers NOT_FOUND for, poll after poll,
+//      is dropped and its pages re-queued uncharged; the result file is downloaded, streamed and joined on
+//      keys (batch-results.ts);
 //   5. a failed, cancelled or expired batch frees its records without charging them an attempt.
-// After a crash, recover() re-attaches every batch the journal holds as submitting or active.
+// Infrastructure failures (unreachable API, timeouts, 429, 5xx) never charge a page: past the outage budget
+// the build stops and resumes next time. After a crash, recover() re-attaches every batch the journal holds
+// as submitting or active.
 import fs from 'node:fs';
-import path from 'node:path';
-import readline from 'node:readline';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { Request } from '../fingerprint/snapshot.js';
-import type { Fingerprint, TargetKey } from '../types.js';
 import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
-import { createClient, type Client } from './gemini/client.js';
-import { authStop, classify, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
-import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
+import { createLagMs, findByDisplayName, ListFailed, resolveCreate, type Lookup } from './gemini/batch-lookup.js';
+import { NOT_FOUND_LIMIT, readResults, ResultsGone } from './gemini/batch-results.js';
+import { createClient, endpointOf, type Client } from './gemini/client.js';
+import { geminiBaseUrl } from './resolve.js';
+import { authStop, classify, Outage, OutageError, raceAbort, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
 import { checkModel } from './gemini/preflight.js';
 import { imageMime, restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
 import type { BatchReport } from '../events.js';
+import { tempPath } from '../util/fs.js';
 
 /** Uploaded files live 48 h; one whose expiry is nearer than this is uploaded again. */
 const REUSE_MARGIN_MS = 25 * 3600_000;
@@ -57,22 +61,26 @@ const TERMINAL = new Set<string>(['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JO
 export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
   const log = o.log ?? (() => {});
+  const retryBaseMs = o.retryBaseMs ?? 2000;
   let clientPromise: Promise<Client> | null = null;
   const client = () => (clientPromise ??= createClient({ root: o.root, engine: 'gemini-batch', apiVersion: o.config.rule.apiVersion }));
+  const outage = new Outage(o.config.execution.outageSeconds * 1000, endpointOf(geminiBaseUrl(o.root)));
+  const lookup: Lookup = { client, outage, retryBaseMs, log };
   let consecutiveFailures = 0;
   let authRefused: ApiFailure | null = null;
   const retry = <T>(fn: () => Promise<T>, signal: AbortSignal, what: string) =>
-    withRetry(fn, { attempts: 8, baseMs: o.retryBaseMs ?? 2000, maxMs: 120_000, signal, onRetry: (f, n, ms) => log(`${what}: ${f.message}; retry ${n} in ${(ms / 1000).toFixed(1)} s`) });
+    withRetry(() => raceAbort(fn(), signal), { attempts: 8, baseMs: retryBaseMs, maxMs: 120_000, signal, outage, onRetry: (f, n, ms) => log(`${what}: ${f.message}; retry ${n} in ${(ms / 1000).toFixed(1)} s`) });
 
-  /** Upload every distinct image once; returns image hash → file URI, or a failure message. */
-  async function uploadImages(requests: readonly Request[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string }>> {
+  /** Upload every distinct image once; returns image hash → file URI, or a failure and whether it is the page's fault. */
+  async function uploadImages(requests: readonly Request[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string; charge: boolean }>> {
     const { ai } = await client();
     const byHash = new Map<string, Request>();
     for (const r of requests) if (!byHash.has(r.imageHash)) byHash.set(r.imageHash, r);
-    const out = new Map<string, { uri: string; mime: string } | { error: string }>();
+    const out = new Map<string, { uri: string; mime: string } | { error: string; charge: boolean }>();
     const queue = [...byHash.entries()];
+    let outageHit: OutageError | null = null;
     const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
+      for (let next = queue.shift(); next && !outageHit && !signal.aborted; next = queue.shift()) {
         const [hash, r] = next;
         const known = o.journal.upload(hash);
         if (known && Date.parse(known.expiresAt) - Date.now() > REUSE_MARGIN_MS) {
@@ -89,61 +97,68 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
           o.journal.recordUpload(hash, { fileName: file.name, uri: file.uri, mime, expiresAt });
           out.set(hash, { uri: file.uri, mime });
         } catch (err) {
+          if (err instanceof OutageError) outageHit = err;
           const f = classify(err);
           if (f.auth) authRefused = f;
-          out.set(hash, { error: `upload of ${r.page.image} failed: ${describe(err)}` });
+          // A refused image (4xx) is the page's problem; an outage or a server error is not.
+          out.set(hash, { error: `upload of ${r.page.image} failed: ${f.message}`, charge: !f.retryable && f.status !== 0 && !f.auth });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, queue.length) }, worker));
+    if (outageHit) throw outageHit;
     return out;
   }
 
-  /** Creates the batch; after an ambiguous failure, looks it up by display name before trying again. */
+  /**
+   * Creates the batch. A refusal (4xx but 429) is final; any other failure leaves the outcome unknown: the
+   * batch is looked for until it shows or lists spanning the lag window prove it absent, and only then is
+   * the create tried again. Throws ListFailed (the intent must wait for the next build) when the list fails.
+   */
   async function create(displayName: string, inputFile: string, signal: AbortSignal): Promise<string> {
     const { ai } = await client();
     for (let attempt = 1; ; attempt++) {
+      const sentAt = Date.now();
       try {
-        const job = await ai.batches.create({ model: o.config.rule.model, src: inputFile, config: { displayName } });
+        const job = await raceAbort(ai.batches.create({ model: o.config.rule.model, src: inputFile, config: { displayName } }), signal);
         if (!job.name) throw new Error('batch create returned no name');
+        outage.ok();
         return job.name;
       } catch (err) {
         const f = classify(err);
-        if (!f.retryable || attempt >= 8 || signal.aborted) throw err;
-        // The create may have been accepted before the failure: never make a second batch for one intent.
-        if (f.status !== 429) {
-          const found = await findByDisplayName(displayName, signal).catch(() => null);
-          if (found) return found;
-        }
-        const wait = Math.max(f.retryAfterMs ?? 0, Math.min(120_000, (o.retryBaseMs ?? 2000) * 2 ** (attempt - 1)));
-        log(`batch create: ${f.message}; retry ${attempt} in ${(wait / 1000).toFixed(1)} s`);
+        if (!f.retryable) throw err;
+        outage.fail(f);
+        if (signal.aborted) throw err;
+        log(`batch create of ${displayName}: ${f.message}; the batch may exist: looking for it before any new create (lists can trail creates by up to ${Math.round(createLagMs() / 1000)} s)`);
+        const found = await resolveCreate(lookup, displayName, sentAt, o.pollSeconds * 1000, signal);
+        if (found) return found;
+        if (outage.exhausted) throw outage.error();
+        if (attempt >= 8) throw err;
+        const wait = Math.max(f.retryAfterMs ?? 0, Math.min(120_000, retryBaseMs * 2 ** (attempt - 1), outage.remainingMs));
+        log(`batch create after ${f.message}: ${displayName} is not there; retry ${attempt} in ${(wait / 1000).toFixed(1)} s`);
         await sleep(wait, signal);
       }
     }
   }
 
-  /** A create sent by a process that died may land late: look for it until the window has passed. */
-  async function awaitCreate(displayName: string, since: number, signal: AbortSignal): Promise<string | null> {
-    for (;;) {
-      const found = await findByDisplayName(displayName, signal).catch(() => null);
-      if (found || signal.aborted || Date.now() - since > CREATE_WINDOW_MS) return found;
-      await sleep(Math.max(1000, o.pollSeconds * 1000), signal);
-    }
-  }
-
-  async function findByDisplayName(displayName: string, signal: AbortSignal): Promise<string | null> {
-    const { ai } = await client();
-    const pager = await retry(() => ai.batches.list({ config: { pageSize: 100 } }), signal, 'batch list');
-    for await (const job of pager) if (job.displayName === displayName && job.name) return job.name;
-    return null;
-  }
-
-  /** Polls until the job ends; returns its final state and result file. */
-  async function poll(name: string, displayName: string, signal: AbortSignal): Promise<{ state: Terminal; resultFile: string | null }> {
+  /** Polls until the job ends; returns its final state and result file, or 'gone' after consistent NOT_FOUND answers. */
+  async function poll(name: string, displayName: string, signal: AbortSignal): Promise<{ state: Terminal; resultFile: string | null } | 'gone'> {
     const { ai } = await client();
     let last = '';
+    let notFound = 0;
     for (;;) {
-      const job = await retry(() => ai.batches.get({ name }), signal, `poll of ${name}`);
+      let job;
+      try {
+        job = await retry(() => ai.batches.get({ name }), signal, `poll of ${name}`);
+        notFound = 0;
+      } catch (err) {
+        if (signal.aborted) throw new AbortedError();
+        if (classify(err).status !== 404) throw err;
+        if (++notFound >= NOT_FOUND_LIMIT) return 'gone';
+        log(`batch ${name} (${displayName}): NOT_FOUND (${notFound} of ${NOT_FOUND_LIMIT} before it is given up)`);
+        await sleep(o.pollSeconds * 1000, signal);
+        continue;
+      }
       const state = String(job.state ?? '');
       if (state !== last) log(`batch ${name} (${displayName}): ${state.replace('JOB_STATE_', '')}`);
       last = state;
@@ -152,47 +167,6 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       // Jitter keeps many batches (and many ocrmake processes) from polling in lockstep.
       await sleep(o.pollSeconds * 1000 * (0.8 + Math.random() * 0.4), signal);
       if (signal.aborted) throw new AbortedError();
-    }
-  }
-
-  async function* results(name: string, resultFile: string | null, records: readonly JournalRecord[], signal: AbortSignal): AsyncGenerator<Outcome> {
-    const c = await client();
-    const fileName = resultFile ?? (await resultFileOf(c, name));
-    const fp = new Map<string, Fingerprint>(records.map((r) => [r.key, r.fingerprint]));
-    const seen = new Set<string>();
-    if (fileName) {
-      fs.mkdirSync(o.tmpDir, { recursive: true });
-      const downloadPath = path.join(o.tmpDir, `${name.replace(/\W/g, '_')}-${process.pid}.jsonl`);
-      try {
-        await retry(() => c.ai.files.download({ file: fileName, downloadPath, config: { httpOptions: { timeout: 30 * 60_000 } } }), signal, `download of ${fileName}`);
-        const lines = readline.createInterface({ input: fs.createReadStream(downloadPath, 'utf8'), crlfDelay: Infinity });
-        for await (const line of lines) {
-          if (!line.trim()) continue;
-          let row: { key?: string; metadata?: { key?: string }; response?: GenerateResponse; error?: { code?: number; message?: string } };
-          try {
-            row = JSON.parse(line);
-          } catch {
-            log(`${name}: skipped an unreadable result line`);
-            continue;
-          }
-          const key = row.key ?? row.metadata?.key;
-          const fingerprint = key ? fp.get(key) : undefined;
-          if (!key || !fingerprint || seen.has(key)) continue;
-          if (!row.response && !row.error) continue; // neither: counted as missing below
-          seen.add(key);
-          if (row.error) {
-            yield { ok: false, key: key as TargetKey, fingerprint, class: 'api-error', code: String(row.error.code ?? ''), message: `batch ${name}: ${row.error.message ?? 'error'} (code ${row.error.code ?? '?'})`, rawResponse: line, charge: true, batch: name };
-          } else {
-            yield outcomeFromResponse(key as TargetKey, fingerprint, row.response!, name);
-          }
-        }
-      } finally {
-        fs.rmSync(downloadPath, { force: true });
-      }
-    }
-    for (const r of records) {
-      if (seen.has(r.key)) continue;
-      yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'missing-result', message: `batch ${name} returned no result for this page`, charge: true, batch: name };
     }
   }
 
@@ -205,6 +179,11 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     const c = await client();
     const op = (await c.rawGet(name).catch(() => null)) as { error?: { message?: string; code?: number } } | null;
     return op?.error?.message ? `${op.error.message} (code ${op.error.code ?? '?'})` : 'no reason given';
+  }
+
+  /** Every record of a batch, released without an attempt charged, with why. */
+  function* release(records: readonly JournalRecord[], message: string, batch?: string): Generator<Outcome> {
+    for (const r of records) yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'api-error', message, charge: false, ...(batch ? { batch } : {}) };
   }
 
   /** Runs a job from its intent (new) or from where a previous process left it (re-attached). */
@@ -223,7 +202,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
         if (!name) {
           if (signal.aborted) return;
           o.journal.finished(displayName, 'dropped');
-          for (const r of records) yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'api-error', message: 'the batch this page was being submitted in never appeared; it goes into a new batch (no attempt charged)', charge: false };
+          yield* release(records, 'the batch this page was being submitted in never appeared; it goes into a new batch (no attempt charged)');
           return;
         }
         o.journal.created(displayName, name, resume.inputFile ?? '');
@@ -238,19 +217,31 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       ({ name, records, inputFile } = prepared);
     }
     if (!name) return;
-    let end: { state: Terminal; resultFile: string | null };
+    let end: Awaited<ReturnType<typeof poll>>;
     try {
       end = await poll(name, displayName, signal);
     } catch (err) {
       if (err instanceof AbortedError || signal.aborted) return; // stays active in the journal: the next run re-attaches
+      if (err instanceof OutageError) throw new EngineStop(`${err.message} (batch ${name} stays recorded)`);
       const f = classify(err);
       throw new EngineStop(f.auth ? authStop(f) : `lost contact with the Gemini API while polling ${name} (${f.message}); the batch stays recorded and the next build re-attaches it`);
     }
     const report: BatchReport = { name, displayName, phase: 'ended', state: null, records: records.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: startedAt, endedAt: null };
+    if (end === 'gone') {
+      // The API no longer knows the batch (deleted, or lost): waiting longer would strand its pages forever.
+      o.journal.finished(displayName, 'gone');
+      yield* release(records, `batch ${name} no longer exists at the API (NOT_FOUND on ${NOT_FOUND_LIMIT} polls); the page goes into a new batch (no attempt charged)`, name);
+      o.onBatch?.({ ...report, state: 'gone', failed: records.length, endedAt: new Date().toISOString() });
+      return;
+    }
     if (end.state === 'JOB_STATE_SUCCEEDED') {
       consecutiveFailures = 0;
+      const c = await client();
+      const fileName = end.resultFile ?? (await resultFileOf(c, name));
+      const downloadPath = tempPath(o.tmpDir, `${name.replace(/\W/g, '_')}.jsonl`);
       try {
-        for await (const outcome of results(name, end.resultFile, records, signal)) {
+        fs.mkdirSync(o.tmpDir, { recursive: true });
+        for await (const outcome of readResults({ client: c, name, fileName, records, downloadPath, signal, outage, retryBaseMs, log })) {
           if (outcome.ok) report.succeeded++;
           else report.failed++;
           report.tokensIn += outcome.tokensIn ?? 0;
@@ -259,6 +250,12 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
         }
       } catch (err) {
         if (signal.aborted) return;
+        if (err instanceof ResultsGone) {
+          o.journal.finished(displayName, 'results-gone');
+          yield* release(records, `${err.message}; the page goes into a new batch (no attempt charged)`, name);
+          return;
+        }
+        if (err instanceof OutageError) throw new EngineStop(`${err.message} (the results of ${name} are fetched by the next build)`);
         const f = classify(err);
         // Not finished in the journal: the next build re-attaches and downloads again (ingestion is idempotent).
         throw new EngineStop(f.auth ? authStop(f) : `could not read the results of ${name} (${f.message}); the next build re-attaches it`);
@@ -267,14 +264,12 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       o.onBatch?.({ ...report, state: 'succeeded', endedAt: new Date().toISOString() });
       // The input file has served its purpose (it would expire after 48 h anyway).
       const input = resume?.inputFile ?? inputFile;
-      if (input) void client().then((c) => c.ai.files.delete({ name: input })).catch(() => {});
+      if (input) void client().then((cl) => cl.ai.files.delete({ name: input })).catch(() => {});
       return;
     }
     const why = await errorOf(name);
     const state = end.state.replace('JOB_STATE_', '').toLowerCase();
-    for (const r of records) {
-      yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'api-error', message: `batch ${name} ended ${state.toUpperCase()}: ${why}; the page goes into a new batch (no attempt charged)`, charge: false, batch: name };
-    }
+    yield* release(records, `batch ${name} ended ${state.toUpperCase()}: ${why}; the page goes into a new batch (no attempt charged)`, name);
     o.journal.finished(displayName, state);
     o.onBatch?.({ ...report, state, failed: records.length, endedAt: new Date().toISOString() });
     if (++consecutiveFailures >= MAX_BATCH_FAILURES) {
@@ -282,9 +277,47 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     }
   }
 
+  /** A create sent by a process that died may land late: look for it until the window has passed. */
+  async function awaitCreate(displayName: string, since: number, signal: AbortSignal): Promise<string | null> {
+    for (;;) {
+      const found = await findOrStop(displayName, signal);
+      if (found || signal.aborted || Date.now() - since > Math.max(CREATE_WINDOW_MS, createLagMs())) return found;
+      await sleep(Math.max(1000, o.pollSeconds * 1000), signal);
+    }
+  }
+
+  /** findByDisplayName, with a failing list turned into a stop that keeps the intent for the next build. */
+  async function findOrStop(displayName: string, signal: AbortSignal): Promise<string | null> {
+    try {
+      return await findByDisplayName(lookup, displayName, signal);
+    } catch (err) {
+      if (signal.aborted) return null;
+      throw new EngineStop(listStop(displayName, err));
+    }
+  }
+
+  function listStop(displayName: string, err: unknown): string {
+    const why = err instanceof OutageError || err instanceof ListFailed ? err.message : classify(err).message;
+    return (
+      `batch ${displayName} may have been created, and the batch list at ${outage.endpoint} cannot be read to check (${why}); ` +
+      'stopping before any new create, so that nothing is paid twice. No page was charged; the next build looks for the batch first.'
+    );
+  }
+
   /** Steps 2–3: uploads, input file, create. Yields failures for pages that cannot be sent. */
   async function* submit(requests: readonly Request[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
-    const uploads = await uploadImages(requests, signal);
+    let uploads: Awaited<ReturnType<typeof uploadImages>>;
+    try {
+      uploads = await uploadImages(requests, signal);
+    } catch (err) {
+      o.journal.finished(displayName, 'not-created');
+      if (err instanceof OutageError) throw new EngineStop(err.message);
+      throw err;
+    }
+    if (signal.aborted) {
+      o.journal.finished(displayName, 'not-created');
+      return null;
+    }
     if (authRefused) {
       const message = authStop(authRefused);
       o.journal.finished(displayName, 'not-created');
@@ -296,7 +329,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     for (const r of requests) {
       const u = uploads.get(r.imageHash);
       if (!u || 'error' in u) {
-        yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'upload-error', message: u && 'error' in u ? u.error : 'image not uploaded', charge: true };
+        yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'upload-error', message: u && 'error' in u ? u.error : 'image not uploaded', charge: u && 'error' in u ? u.charge : false };
         continue;
       }
       lines.push(JSON.stringify({ key: r.key, request: restRequest(o.config, r, { fileData: { fileUri: u.uri, mimeType: u.mime } }) }));
@@ -308,7 +341,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     }
     const { ai } = await client();
     fs.mkdirSync(o.tmpDir, { recursive: true });
-    const inputPath = path.join(o.tmpDir, `${displayName}.jsonl`);
+    const inputPath = tempPath(o.tmpDir, `${displayName}.jsonl`);
     fs.writeFileSync(inputPath, `${lines.join('\n')}\n`);
     let name: string;
     let inputName: string;
@@ -321,7 +354,14 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       o.journal.save();
       name = await create(displayName, input.name, signal);
     } catch (err) {
+      const creating = o.journal.open().some((b) => b.displayName === displayName && b.state === 'creating');
+      if (creating && (signal.aborted || err instanceof ListFailed || err instanceof OutageError || classify(err).retryable)) {
+        // The create may have landed: the intent stays, uncharged, for the next build to resolve.
+        if (signal.aborted) return null;
+        throw new EngineStop(err instanceof OutageError ? `${err.message} (batch ${displayName} may exist: the next build looks for it first)` : listStop(displayName, err));
+      }
       o.journal.finished(displayName, 'not-created');
+      if (err instanceof OutageError) throw new EngineStop(err.message);
       const f = classify(err);
       // A rejected request (4xx) is the records' fault and is charged; an outage or a refused key is not.
       const charge = f.status >= 400 && f.status < 500 && f.status !== 429 && !f.auth;
@@ -346,17 +386,26 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     maxJobs: o.config.execution.maxConcurrentBatches,
     counters,
     async preflight(signal) {
-      await checkModel({ client: await client(), model: o.config.rule.model, engine: 'gemini-batch', rule: o.config.rule.name, signal, ...(o.retryBaseMs ? { retryBaseMs: o.retryBaseMs } : {}) });
+      await checkModel({ client: await client(), model: o.config.rule.model, engine: 'gemini-batch', rule: o.config.rule.name, signal, retryBaseMs });
     },
     run: runJob,
     async recover(): Promise<Job[]> {
       const jobs: Job[] = [];
+      const signal = new AbortController().signal;
       for (const b of o.journal.open()) {
         let name = b.name;
         if (!name) {
           // The process died between the intent and recording the job: adopt the job if it exists.
-          name = await findByDisplayName(b.displayName, new AbortController().signal);
-          if (!name && b.state === 'creating' && Date.now() - Date.parse(b.updatedAt) < CREATE_WINDOW_MS) {
+          try {
+            name = await findByDisplayName(lookup, b.displayName, signal);
+          } catch (err) {
+            throw new EngineStop(
+              `could not list batches at ${outage.endpoint} to re-attach ${b.displayName} (${(err as Error).message}); nothing was sent and no page was charged. ` +
+                'Build again when the Gemini API answers.',
+            );
+          }
+          const window = Math.max(CREATE_WINDOW_MS, createLagMs());
+          if (!name && b.state === 'creating' && Date.now() - Date.parse(b.updatedAt) < window) {
             // The create was sent and may still land: keep the pages in flight and keep looking.
             jobs.push(resumedJob(b, null));
             continue;
@@ -386,8 +435,3 @@ function resumedJob(b: OpenBatch, name: string | null): ResumedJob {
 }
 
 class AbortedError extends Error {}
-
-function describe(err: unknown): string {
-  const f: ApiFailure = classify(err);
-  return f.message;
-}

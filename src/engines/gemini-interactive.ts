@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { Request } from '../fingerprint/snapshot.js';
 import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
-import { createClient, type Client } from './gemini/client.js';
-import { authStop, classify, withRetry } from './gemini/errors.js';
+import { createClient, endpointOf, type Client } from './gemini/client.js';
+import { authStop, classify, Outage, OutageError, withRetry } from './gemini/errors.js';
+import { geminiBaseUrl } from './resolve.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
 import { checkModel } from './gemini/preflight.js';
 import { generationConfig, imageMime, withMediaResolution } from './gemini/request.js';
@@ -23,6 +24,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
   let client: Promise<Client> | null = null;
   const concurrency = o.config.execution.concurrency ?? 8;
   const getClient = () => (client ??= createClient({ root: o.root, engine: 'gemini', apiVersion: o.config.rule.apiVersion }));
+  const outage = new Outage(o.config.execution.outageSeconds * 1000, endpointOf(geminiBaseUrl(o.root)));
 
   async function call(request: Request, signal: AbortSignal): Promise<Outcome> {
     const base = { key: request.key, fingerprint: request.fingerprint };
@@ -47,13 +49,15 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
             contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, withMediaResolution(o.config, { inlineData: { mimeType: imageMime(request.imagePath), data } }) as never] }],
             config: { ...generationConfig(o.config), automaticContinuation: false, abortSignal: controller.signal } as never,
           }),
-        { attempts: o.attempts ?? 6, baseMs: o.retryBaseMs ?? 1000, maxMs: 60_000, signal },
+        { attempts: o.attempts ?? 6, baseMs: o.retryBaseMs ?? 1000, maxMs: 60_000, signal, outage },
       );
       return outcomeFromResponse(request.key, request.fingerprint, response as unknown as GenerateResponse);
     } catch (err) {
+      if (err instanceof OutageError) throw new EngineStop(err.message);
       const f = classify(err);
       if (f.auth) throw new EngineStop(authStop(f));
-      return { ...base, ok: false, class: 'api-error', code: f.code, message: f.message, charge: true, ...(err instanceof Error && err.stack ? { stack: err.stack } : {}) };
+      // A rejected request (4xx) is the page's failure; an unreachable or overloaded service is not.
+      return { ...base, ok: false, class: 'api-error', code: f.code, message: f.message, charge: !f.retryable, ...(err instanceof Error && err.stack ? { stack: err.stack } : {}) };
     } finally {
       signal.removeEventListener('abort', forward);
     }

@@ -34,7 +34,7 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
   const pool = new LanePool(workers);
   const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
 
-  async function recognize(request: Request): Promise<Outcome> {
+  async function recognize(request: Request, signal: AbortSignal): Promise<Outcome | null> {
     const base = { key: request.key, fingerprint: request.fingerprint };
     const image = request.page.image;
     const bad = (message: string): Outcome => ({ ...base, ok: false, class: 'input-error', message, charge: true });
@@ -47,7 +47,8 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
     const problem = imageProblem(bytes);
     if (problem) return bad(`${image} ${problem}; replace the file with a good copy`);
     counters.requests++;
-    const r = await pool.recognize(bytes);
+    const r = await pool.recognize(bytes, signal);
+    if (!r.ok && r.aborted) return null;
     if (!r.ok && r.undecodable) return bad(`${image} could not be decoded (${r.message}); replace the file with a good copy`);
     if (!r.ok) {
       // Perhaps the image, perhaps the machine: a failed attempt, retried up to maxAttempts, not a verdict on the file.
@@ -70,7 +71,8 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
     async *run(job: Job, signal: AbortSignal) {
       for (const request of job.requests) {
         if (signal.aborted) return;
-        yield await recognize(request);
+        const outcome = await recognize(request, signal);
+        if (outcome) yield outcome;
       }
     },
     close: () => pool.close(),
@@ -106,11 +108,18 @@ class LanePool {
   }
 
   /** `undecodable`: tesseract could not read the image (always the file's fault, unlike a crash or a hang). */
-  async recognize(bytes: Buffer): Promise<{ ok: true; data: RecognizeData } | { ok: false; undecodable: boolean; message: string }> {
+  async recognize(bytes: Buffer, signal: AbortSignal): Promise<{ ok: true; data: RecognizeData } | { ok: false; undecodable: boolean; aborted?: boolean; message: string }> {
     const lane = await this.#acquire();
     lane.printed.length = 0;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const outcome = await Promise.race([
+      // Ctrl-C must not wait for a page (a huge one takes long): the worker is dropped and the page left for the next build.
+      new Promise<{ kind: 'aborted' }>((resolve) => {
+        onAbort = () => resolve({ kind: 'aborted' });
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }),
       lane.tess.recognize(bytes, {}, { text: true, blocks: true }).then(
         (r) => ({ kind: 'done' as const, data: (r as unknown as { data: RecognizeData }).data }),
         (err: unknown) => ({ kind: 'error' as const, message: String((err as Error)?.message ?? err).replace(/^Error: /, '') }),
@@ -119,6 +128,11 @@ class LanePool {
       new Promise<{ kind: 'timeout' }>((resolve) => (timer = setTimeout(() => resolve({ kind: 'timeout' }), PAGE_TIMEOUT_MS))),
     ]);
     clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (outcome.kind === 'aborted') {
+      void this.#discard(lane);
+      return { ok: false, undecodable: false, aborted: true, message: 'interrupted' };
+    }
     if (outcome.kind === 'done') {
       this.#release(lane);
       return { ok: true, data: outcome.data };

@@ -23,7 +23,9 @@ import { estimatePlan } from './estimate-inputs.js';
 import { cacheJournal } from './journal.js';
 import { modelWarning } from './model-notes.js';
 import { failureRow, overBudget, recordEvent, validateReply } from './outcomes.js';
-import { serialise, writeOutput } from './outputs.js';
+import { cacheProblem, isFsRefusal } from '../cache/problems.js';
+import { isEdited, keepEdit } from './edits.js';
+import { OutputError, serialise, writeOutput, type WriteMeta } from './outputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
 import path from 'node:path';
@@ -83,7 +85,15 @@ export async function buildProject(p: Project, opts: BuildOptions, started = Dat
     return result;
   } finally {
     await loop.close();
-    if (!opts.dryRun) p.store.save();
+    if (!opts.dryRun && loop.saveable) {
+      try {
+        p.store.save();
+      } catch (err) {
+        // The save is the build's last word: its failure is the outcome.
+        if (isFsRefusal(err)) throw cacheProblem(err, p.config.root, 'saving .ocrcache/state.sqlite');
+        throw err;
+      }
+    }
   }
 }
 
@@ -118,6 +128,12 @@ export class BuildLoop {
   #preflight: 'not-started' | 'running' | 'done' = 'not-started';
   /** Why the build cannot go on (an ExitSignal from the preflight): thrown once the running jobs have stopped. */
   #fatal: unknown = null;
+  /** Set when the cache cannot be written: the state on disk stays the last good save. */
+  #noSave = false;
+  /** Pages whose output path cannot be written: not tried again in this build. */
+  readonly #unwritable = new Set<TargetKey>();
+  /** How often each page was sent or restored in this build: no page goes round without a bound. */
+  readonly #turns = new Map<TargetKey, number>();
   /** Tokens and cost of this run's replies. */
   readonly #bill: Bill;
   readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0 };
@@ -217,7 +233,14 @@ export class BuildLoop {
   }
 
   #save(): void {
-    this.#p.store.save();
+    if (this.#noSave) return;
+    try {
+      this.#p.store.save();
+    } catch (err) {
+      if (!isFsRefusal(err)) throw err;
+      this.#stop(cacheProblem(err, this.#p.config.root, 'saving .ocrcache/state.sqlite'));
+      return;
+    }
     this.#lastSave = Date.now();
     this.#saveNow = false;
   }
@@ -268,10 +291,12 @@ export class BuildLoop {
       while (this.#heap.size > 0 && keys.length < (this.#engine?.jobSize ?? 1)) {
         const key = this.#heap.pop()!;
         this.#queued.delete(key);
-        if (!this.#plans.get(key)?.buildable || this.#inflight.has(key)) continue;
+        if (!this.#plans.get(key)?.buildable || this.#inflight.has(key) || this.#unwritable.has(key)) continue;
+        if (!this.#turn(key)) continue;
         if (this.#restore(key)) continue;
         if (this.#preflight !== 'done') {
           // Nothing is sent before the engine said it can send (a key, a model that exists).
+          this.#turns.set(key, this.#turns.get(key)! - 1);
           this.#queued.add(key);
           this.#heap.push(key);
           this.#startPreflight();
@@ -308,6 +333,22 @@ export class BuildLoop {
       if (!(err instanceof ExitSignal) || err.code !== ExitCode.failed) throw err;
       this.#opts.emit({ event: 'warning', message: err.message.split('\n')[0]!.replace('; nothing was sent and no page was charged', '') });
     }
+  }
+
+  /**
+   * Counts one more send or restore of `key` in this build; false past the bound. A page comes round again
+   * when a result did not settle it (a failure, a superseded result); more rounds than attempts allow mean
+   * something feeds back on itself (an output that changes its own input): the page is left, with a warning.
+   */
+  #turn(key: TargetKey): boolean {
+    const turns = (this.#turns.get(key) ?? 0) + 1;
+    this.#turns.set(key, turns);
+    const limit = this.#p.config.execution.maxAttempts * 2 + 5;
+    if (turns <= limit) return true;
+    if (turns === limit + 1) {
+      this.#opts.emit({ event: 'warning', key, message: `${key} came round ${limit} times in this build without settling (does writing its output change one of its inputs?); it is left for the next build` });
+    }
+    return false;
   }
 
   #startPreflight(): void {
@@ -364,6 +405,8 @@ export class BuildLoop {
   #drainEvents(): void {
     while (this.#events.length > 0) {
       const e = this.#events.shift()!;
+      // After the cache failed, nothing more is ingested: what arrives now is fetched again by the next build.
+      if (this.#noSave && 'outcome' in e) continue;
       if ('outcome' in e) {
         if (e.outcome) this.#ingest(e.outcome, e.job ?? null);
         else this.#slotFreed = true; // a wake-up after invalidate(): look at the frontier again
@@ -374,6 +417,8 @@ export class BuildLoop {
   #jobDone(job: Job, error: unknown): void {
     this.#running--;
     this.#slotFreed = true;
+    // An engine that could not write its own files (batch input in .ocrcache/tmp): the cache's problem, not the pages'.
+    if (error && !(error instanceof EngineStop) && isFsRefusal(error)) this.#stop(cacheProblem(error, this.#p.config.root, 'an engine\'s working file in .ocrcache/tmp'));
     const stop = error instanceof EngineStop;
     if (stop) {
       if (!this.#stopped) this.#opts.emit({ event: 'stopped', message: (error as EngineStop).message });
@@ -430,7 +475,9 @@ export class BuildLoop {
       }
       const startedAt = Date.now();
       const attemptNo = (this.#attempts.get(o.key)?.count ?? 0) + 1;
-      writeOutput(p, o.key, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null, modelVersion: o.modelVersion ?? null });
+      const written = this.#write(o.key, o.fingerprint, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null, modelVersion: o.modelVersion ?? null });
+      if (written === 'kept-edit') this.#observe(o, { value: parsed.value, attempt: attemptNo });
+      if (written !== 'written') return;
       // Only a page that had failed has counters to clear (a DELETE per built page is measurable at 100k).
       if (this.#attempts.delete(o.key)) p.store.clearAttempts(o.key);
       this.#counts.built++;
@@ -447,7 +494,7 @@ export class BuildLoop {
     const attempt = p.store.recordFailure(failureRow(p, o, input?.current?.components.prompt ?? null), o.charge);
     this.#attempts.set(o.key, { fingerprint: o.fingerprint, count: attempt, lastClass: o.class, lastMessage: o.message });
     this.#observe(o, { attempt });
-    if (o.charge) this.#counts.failed++;
+    if (o.charge || o.class === 'output-error') this.#counts.failed++;
     const dead = o.class === 'input-error' || attempt >= p.config.execution.maxAttempts;
     this.#opts.emit({ event: 'failed', key: o.key, class: o.class as FailureClass, message: o.message, attempt, dead });
     this.#replan(p.index.chainOf.get(o.key)!);
@@ -460,6 +507,49 @@ export class BuildLoop {
     this.#opts.emit(recordEvent(this.#p, o, sent ?? null, r));
   }
 
+  /**
+   * Writes a page's output for its current request; false when it was not written: the file there is a
+   * person's edit (the result goes to the result store only), the output path cannot be written (that page
+   * fails alone, uncharged, and is not retried in this build), or the cache cannot be written (the build stops).
+   */
+  #write(key: TargetKey, fingerprint: Fingerprint, bytes: Buffer, meta: WriteMeta): 'written' | 'kept-edit' | 'failed' {
+    const p = this.#p;
+    const page = p.index.byKey.get(key)!;
+    try {
+      if (isEdited(p, key)) {
+        if (!this.#forced.has(key)) {
+          p.objects.write(fingerprint, bytes);
+          this.#opts.emit({ event: 'warning', key, message: `kept your edit of ${page.output}: the result that arrived for ${key} is in the result store only (delete your file to get it with no request, or run ocrmake build --force '${key}')` });
+          p.fingerprints.computeOne(page);
+          this.#replan(p.index.chainOf.get(key)!);
+          return 'kept-edit';
+        }
+        const kept = keepEdit(p, key);
+        if (kept) this.#opts.emit({ event: 'notice', message: `${key}: your edited output was copied to ${kept} before --force rebuilt it (ocrmake explain lists kept copies)` });
+      }
+      writeOutput(p, key, bytes, meta);
+      return 'written';
+    } catch (err) {
+      if (err instanceof OutputError) {
+        this.#unwritable.add(key);
+        this.#ingest({ ok: false, key, fingerprint, class: 'output-error', message: err.message, charge: false }, null, false);
+        return 'failed';
+      }
+      if (err instanceof ExitSignal || isFsRefusal(err)) {
+        this.#stop(err instanceof ExitSignal ? err : cacheProblem(err, p.config.root, 'an edit kept aside'));
+        return 'failed';
+      }
+      throw err;
+    }
+  }
+
+  /** The build cannot go on (a cache that cannot be written): stop every job; nothing more is ingested or saved. */
+  #stop(err: ExitSignal): void {
+    this.#fatal ??= err;
+    this.#noSave = true;
+    this.#abort.abort();
+  }
+
   /** Restores a target from the result store if its request was answered before. */
   #restore(key: TargetKey): boolean {
     const p = this.#p;
@@ -467,7 +557,7 @@ export class BuildLoop {
     if (!fp || this.#forced.has(key)) return false;
     const bytes = p.objects.read(fp);
     if (!bytes) return false;
-    writeOutput(p, key, bytes, { origin: 'restored' });
+    if (this.#write(key, fp, bytes, { origin: 'restored' }) !== 'written') return true;
     this.#counts.restored++;
     this.#opts.emit({ event: 'restored', key, output: p.index.byKey.get(key)!.output });
     this.#afterOutput(key);
@@ -475,6 +565,11 @@ export class BuildLoop {
   }
 
   /** An output changed: recompute its chain from it on, re-plan, and count successors that turned fresh without a call. */
+  /** False when the cache cannot be written: the caller must not save it (the last good save stays). */
+  get saveable(): boolean {
+    return !this.#noSave;
+  }
+
   #afterOutput(key: TargetKey): void {
     const p = this.#p;
     const chain = p.index.chainOf.get(key)!;

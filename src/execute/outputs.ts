@@ -4,7 +4,9 @@
 import path from 'node:path';
 import type { Origin } from '../cache/records.js';
 import type { ContentHash, TargetKey } from '../types.js';
-import { writeFileAtomic } from '../util/fs.js';
+import fs from 'node:fs';
+import { cacheProblem, isFsRefusal } from '../cache/problems.js';
+import { fsAdvice, relPath, writeFileAtomic, WriteError } from '../util/fs.js';
 import { sha256 } from '../util/hash.js';
 import type { Project } from './project.js';
 
@@ -22,17 +24,81 @@ export interface WriteMeta {
   modelVersion?: string | null;
 }
 
-/** Writes the output of `key` for its current request and records it. */
+/** A page's output cannot be written (its folder, a folder in its place, a path leaving the project). */
+export class OutputError extends Error {
+  constructor(
+    readonly key: TargetKey,
+    readonly output: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OutputError';
+  }
+}
+
+/**
+ * Writes the output of `key` for its current request and records it. The result goes to the result store
+ * first, so when the output itself cannot be written (OutputError: that page's problem) the next build
+ * restores it with no call once the path is fixed. A cache that cannot be written is an ExitSignal.
+ */
 export function writeOutput(p: Project, key: TargetKey, bytes: Buffer, meta: WriteMeta): void {
   const input = p.fingerprints.inputs.get(key);
   const page = p.index.byKey.get(key);
   if (!input?.current || !page) throw new Error(`writeOutput: ${key} has no current request`);
   const hash = sha256(bytes);
-  p.objects.write(input.current.fingerprint, bytes);
-  writeFileAtomic(path.join(p.config.root, page.output), bytes, path.join(p.cacheDir, 'tmp'));
+  try {
+    p.objects.write(input.current.fingerprint, bytes);
+  } catch (err) {
+    if (isFsRefusal(err)) throw cacheProblem(err, p.config.root, 'the result store');
+    throw err;
+  }
+  const abs = path.join(p.config.root, page.output);
+  const escape = outsideProject(p, page.output);
+  if (escape) throw new OutputError(key, page.output, `its output ${page.output} would be written outside the project (${escape}); nothing was written there. Keep the target pattern's folders inside the project, or remove the link`);
+  try {
+    writeFileAtomic(abs, bytes, path.join(p.cacheDir, 'tmp'));
+  } catch (err) {
+    if (err instanceof WriteError && err.step === 'target') {
+      throw new OutputError(key, page.output, `cannot write its output ${page.output} (${err.code ?? err.cause.message}): ${fsAdvice(err.code, abs)}; the result is kept and the next build writes it with no request`);
+    }
+    if (isFsRefusal(err)) throw cacheProblem(err, p.config.root, 'staging an output in .ocrcache/tmp');
+    throw err;
+  }
   p.hashes.wrote(page.output, hash);
   recordOutput(p, key, hash, meta);
 }
+
+/**
+ * Why an output path resolves outside the project (a symbolic link on its way), or null. Folders are
+ * resolved once per run; a folder that does not exist yet is judged by its nearest existing parent.
+ */
+function outsideProject(p: Project, output: string): string | null {
+  let seen = resolved.get(p);
+  if (!seen) resolved.set(p, (seen = { root: fs.realpathSync(p.config.root), dirs: new Map() }));
+  const { root, dirs } = seen;
+  let dir = path.dirname(path.join(p.config.root, output));
+  const cached = dirs.get(dir);
+  if (cached !== undefined) return cached;
+  const start = dir;
+  for (;;) {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch {
+      const up = path.dirname(dir);
+      if (up === dir) return null;
+      dir = up;
+      continue;
+    }
+    const rel = path.relative(root, real);
+    const verdict = rel.startsWith('..') || path.isAbsolute(rel) ? `${relPath(p.config.root, dir) || '.'} leads to ${real}` : null;
+    dirs.set(start, verdict);
+    return verdict;
+  }
+}
+
+/** Per open project: its real root and the verdict for each output folder. */
+const resolved = new WeakMap<Project, { root: string; dirs: Map<string, string | null> }>();
 
 /** Records `key` as built for its current request, with output bytes of hash `hash` (already on disk). */
 export function recordOutput(p: Project, key: TargetKey, hash: ContentHash, meta: WriteMeta): void {

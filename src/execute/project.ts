@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { ResultStore } from '../cache/objects.js';
 import { CacheAccessError, NewerCacheError, StateStore } from '../cache/state.js';
+import { cacheProblem, isFsRefusal } from '../cache/problems.js';
 import { ExitCode, ExitSignal } from '../errors.js';
 import type { Emit } from '../events.js';
 import { buildChains, type ChainIndex } from '../graph/chains.js';
@@ -49,7 +50,8 @@ export async function openProject(opts: OpenOptions): Promise<Project> {
     opened = await StateStore.open(cacheDir);
   } catch (err) {
     if (err instanceof NewerCacheError) throw new ExitSignal(ExitCode.usage, `${CACHE_DIR}/state.sqlite: ${err.message}.\n  Upgrade ocrmake, or move the cache away to start a new one.`);
-    if (err instanceof CacheAccessError) throw new ExitSignal(ExitCode.usage, `${err.message.replace(opts.root + path.sep, '')}.\n  Fix its permissions (or move it away), then run again.`);
+    if (err instanceof CacheAccessError) throw new ExitSignal(ExitCode.failed, `${err.message.replace(opts.root + path.sep, '')}.\n  Fix its permissions (or move it away), then run again.`);
+    if (isFsRefusal(err)) throw cacheProblem(err, opts.root, 'opening .ocrcache');
     throw err;
   }
   if (opened.movedAside) {

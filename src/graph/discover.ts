@@ -1,11 +1,13 @@
 // Discovery: which pages exist (the allow-list decides, else the images), which image belongs to each, and
 // where its output goes. Files that cannot be pages become diagnostics naming the file; the rest goes on.
 import type { Dirent } from 'node:fs';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { Pattern } from './pattern.js';
 import { asKey } from '../types.js';
+import { badValue, joinKey } from './keys.js';
 import type { Diagnostic, Page } from './page.js';
 
 export interface Discovery {
@@ -43,7 +45,35 @@ export async function discover(config: ResolvedConfig): Promise<Discovery> {
   } else {
     for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null));
   }
-  return { pages: sortPages(pages), diagnostics };
+  return { pages: sortPages(separateOutputs(pages, diagnostics)), diagnostics };
+}
+
+/**
+ * Two pages whose outputs land on one path (a target pattern that does not keep its wildcards apart:
+ * `{state}-{school}` for `A-B/C` and `A/B-C`) would overwrite each other's result. Both are taken out of
+ * the build, each naming the other; the rest goes on.
+ */
+function separateOutputs(pages: Page[], diagnostics: Diagnostic[]): Page[] {
+  const byOutput = new Map<string, Page[]>();
+  for (const page of pages) {
+    const list = byOutput.get(page.output);
+    if (list) list.push(page);
+    else byOutput.set(page.output, [page]);
+  }
+  if (byOutput.size === pages.length) return pages;
+  return pages.map((page) => {
+    const shared = byOutput.get(page.output)!;
+    if (shared.length === 1) return page;
+    const others = shared.filter((q) => q !== page).map((q) => q.key);
+    if (shared[0] === page) {
+      diagnostics.push({
+        file: page.output,
+        message: `pages ${shared.map((q) => q.key).join(' and ')} have this one output path, so one result would overwrite the other; none of them is built`,
+        hint: 'Change the target pattern so that every wildcard has its own place (e.g. its own folder: out/{state}/{school}/...).',
+      });
+    }
+    return { ...page, imageProblem: `its output path ${page.output} is also the output of ${others.join(', ')}; change the target pattern so that each page has its own path` };
+  });
 }
 
 /**
@@ -75,7 +105,9 @@ async function list(root: string, pattern: Pattern, diagnostics: Diagnostic[]): 
         return [];
       }
       const names: string[] = [];
+      if (entries.some((e) => e.name.includes('\uFFFD'))) undecodable(root, dir, diagnostics);
       for (const e of entries) {
+        if (e.name.includes('\uFFFD')) continue;
         if (!test(e.name)) continue;
         let isDir = e.isDirectory(), isFile = e.isFile();
         if (e.isSymbolicLink()) {
@@ -95,6 +127,32 @@ async function list(root: string, pattern: Pattern, diagnostics: Diagnostic[]): 
 }
 
 const READDIR_CONCURRENCY = 16;
+
+/**
+ * Names that are not valid UTF-8 reach Node with U+FFFD in place of their bad bytes, and no file call can
+ * open them by that name: their pages would vanish without a word. Each gets a warning naming its folder.
+ */
+function undecodable(root: string, dir: string, diagnostics: Diagnostic[]): void {
+  let raw: Buffer[];
+  try {
+    raw = fsSync.readdirSync(path.join(root, dir), { encoding: 'buffer' });
+  } catch {
+    return;
+  }
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  for (const name of raw) {
+    try {
+      strict.decode(name);
+    } catch {
+      const shown = [...name].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+      diagnostics.push({
+        file: dir || '.',
+        message: `the name "${shown}" in this folder is not valid UTF-8, so what it holds cannot be read and is left out`,
+        hint: 'Rename it to a UTF-8 name (e.g. convmv -f latin1 -t utf8 --notest, or rename it by hand).',
+      });
+    }
+  }
+}
 
 /**
  * A quick test of one folder or file name against one segment of a pattern: a superset of what the full
@@ -141,6 +199,15 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
     const vars = pattern.match(file);
     // Files the ocrfile's filters leave out are none of this run's business, valid names or not.
     if (!vars || (filtered && !config.filters.every((f) => f.test(vars[f.wildcard] ?? '')))) continue;
+    const bad = Object.entries(vars).map(([w, v]) => [w, badValue(v)] as const).find(([, why]) => why !== null);
+    if (bad) {
+      diagnostics.push({
+        file,
+        message: `its name gives {${bad[0]}} a value that ${bad[1]}, so this file is not a page`,
+        hint: 'Rename the file or folder (a wildcard value cannot be empty, "." or "..").',
+      });
+      continue;
+    }
     const order = vars[config.order]!;
     if (!/^\d+$/.test(order)) {
       diagnostics.push({
@@ -151,7 +218,7 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
       continue;
     }
     const pageNumber = Number(order);
-    const key = keyParts.map((w) => (w === null ? String(pageNumber) : vars[w])).join(':');
+    const key = joinKey(keyParts.map((w) => (w === null ? String(pageNumber) : vars[w]!)));
     const entries = byKey.get(key);
     if (entries) entries.push({ file, vars, pageNumber });
     else byKey.set(key, [{ file, vars, pageNumber }]);
@@ -173,7 +240,7 @@ function makePage(config: ResolvedConfig, key: string, source: Found, images: Fo
     key: asKey(key),
     vars: Object.freeze({ ...source.vars, [config.order]: String(source.pageNumber) }),
     pageNumber: source.pageNumber,
-    chainId: config.chainWildcards.map((w) => source.vars[w]).join(':'),
+    chainId: joinKey(config.chainWildcards.map((w) => source.vars[w]!)),
     image: sorted.length === 1 ? sorted[0]!.file : null,
     imageProblem,
     allowListFile,

@@ -14,9 +14,13 @@ export interface Pattern {
   format(values: Readonly<Record<string, string>>): string;
   /** Like format, but alternatives stay as written (`12.{png,jpg}`): for messages naming every accepted path. */
   display(values: Readonly<Record<string, string>>): string;
+  /** Whether some path matches both this pattern and `other` (any wildcard values, any alternative). */
+  overlaps(other: Pattern): boolean;
+  /** @internal The parsed parts. */
+  readonly parts: readonly Part[];
 }
 
-type Part =
+export type Part =
   | { kind: 'literal'; text: string }
   | { kind: 'wildcard'; name: string }
   | { kind: 'alternation'; options: string[] };
@@ -90,6 +94,8 @@ function build(source: string, parts: Part[]): Pattern {
     },
     format: (values) => fill(values, (options) => options[0]!),
     display: (values) => fill(values, (options) => `{${options.join(',')}}`),
+    overlaps: (other) => overlaps(parts, other.parts),
+    parts,
   };
 
   function fill(values: Readonly<Record<string, string>>, alternation: (options: string[]) => string): string {
@@ -110,3 +116,48 @@ function build(source: string, parts: Part[]): Pattern {
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // fast-glob treats ()[]{}!*?@+ as syntax; user folder names like "St. Mary's (Boston)" must stay literal.
 const escapeGlob = (s: string): string => s.replace(/[()[\]{}!*?@+]/g, '\\$&');
+
+/**
+ * Whether two patterns can match one path. Alternations are expanded (they are short: extensions); each
+ * expansion is a string of characters and wildcards (one or more characters other than `/`), and two such
+ * strings intersect when a walk over both can reach their ends together (a wildcard eats characters of the
+ * other side, or ends).
+ */
+function overlaps(a: readonly Part[], b: readonly Part[]): boolean {
+  for (const x of expand(a)) for (const y of expand(b)) if (intersect(x, y)) return true;
+  return false;
+}
+
+const STAR = -1;
+
+/** Every alternative of a pattern as a list of char codes, with STAR for a wildcard (at most 64 variants). */
+function expand(parts: readonly Part[]): number[][] {
+  let out: number[][] = [[]];
+  for (const p of parts) {
+    if (p.kind === 'literal') out = out.map((s) => [...s, ...[...p.text].map((c) => c.codePointAt(0)!)]);
+    else if (p.kind === 'wildcard') out = out.map((s) => [...s, STAR]);
+    else out = out.flatMap((s) => p.options.map((o) => [...s, ...[...o].map((c) => c.codePointAt(0)!)])).slice(0, 64);
+  }
+  return out;
+}
+
+function intersect(a: number[], b: number[]): boolean {
+  const SLASH = 0x2f;
+  const memo = new Map<number, boolean>();
+  const go = (i: number, j: number): boolean => {
+    const id = i * (b.length + 1) + j;
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    memo.set(id, false);
+    let r: boolean;
+    if (i === a.length && j === b.length) r = true;
+    else if (a[i] === STAR && b[j] === STAR) r = go(i + 1, j + 1) || go(i, j + 1) || go(i + 1, j);
+    // A wildcard eats one character (not `/`) of the other side, then may stop or go on.
+    else if (a[i] === STAR) r = j < b.length && b[j] !== SLASH && (go(i + 1, j + 1) || go(i, j + 1));
+    else if (b[j] === STAR) r = i < a.length && a[i] !== SLASH && (go(i + 1, j + 1) || go(i + 1, j));
+    else r = i < a.length && j < b.length && a[i] === b[j] && go(i + 1, j + 1);
+    memo.set(id, r);
+    return r;
+  };
+  return go(0, 0);
+}

@@ -17,6 +17,7 @@
 // backoff) unless BRAINTRUST_NUM_RETRIES says otherwise; and the final flush has a deadline. Delivery
 // errors come back through onFlushError, which the SDK honours only with an explicit BraintrustState.
 // Neither key is ever logged: both are removed from every span before it is queued.
+import { registerSecret } from '../util/secrets.js';
 import type { BuildEvent, Emit, RecordEvent } from '../events.js';
 import { geminiKey, readDotenv } from '../engines/resolve.js';
 
@@ -35,6 +36,7 @@ export type BraintrustSettings =
 export async function braintrustSettings(env: Readonly<Record<string, string | undefined>>, configProject: () => Promise<string | null>): Promise<BraintrustSettings> {
   const apiKey = env['BRAINTRUST_API_KEY']?.trim();
   if (!apiKey) return { on: false, reason: 'BRAINTRUST_API_KEY is not set' };
+  registerSecret(apiKey);
   const project = env['BRAINTRUST_PROJECT']?.trim() || (await configProject());
   if (!project) return { on: false, reason: 'no project: set BRAINTRUST_PROJECT, or braintrust: { project } in the ocrfile' };
   return { on: true, apiKey, project, appUrl: env['BRAINTRUST_APP_URL']?.trim() || null };

@@ -16,23 +16,74 @@ export const durability = { fsync: true };
 
 const TEMP = /^\..+\.tmp-(\d+)-\d+$/;
 
+/**
+ * A failed atomic write, saying which side failed: `temp` (writing the temp file, in `tmpDir` when given)
+ * or `target` (putting it in place: the target's folder, or the target itself). Callers that keep temps
+ * elsewhere than their targets (outputs staged in the cache) tell a cache problem from an output problem by it.
+ */
+export class WriteError extends Error {
+  constructor(
+    readonly step: 'temp' | 'target',
+    readonly file: string,
+    override readonly cause: NodeJS.ErrnoException,
+  ) {
+    super(`cannot write ${file}: ${cause.code ?? cause.message}`);
+    this.name = 'WriteError';
+  }
+
+  get code(): string | undefined {
+    return this.cause.code;
+  }
+}
+
 export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?: string): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const tmp = writeTemp(tmpDir ?? path.dirname(file), file, bytes);
+  const tmp = step('temp', tmpDir ?? path.dirname(file), () => writeTemp(tmpDir ?? path.dirname(file), file, bytes));
   try {
     renameInto(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     // A temp folder on another file system than the target (e.g. the outputs on a mounted disk, the cache
     // in the project): rename cannot cross devices, so write the temp beside the target instead.
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV' || !tmpDir) throw err;
-    const beside = writeTemp(path.dirname(file), file, bytes);
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV' || !tmpDir) throw new WriteError('target', file, err as NodeJS.ErrnoException);
+    const beside = step('target', file, () => writeTemp(path.dirname(file), file, bytes));
     try {
       renameInto(beside, file);
     } catch (err2) {
       fs.rmSync(beside, { force: true });
-      throw err2;
+      throw new WriteError('target', file, err2 as NodeJS.ErrnoException);
     }
+  }
+}
+
+function step<T>(which: 'temp' | 'target', file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new WriteError(which, file, err as NodeJS.ErrnoException);
+  }
+}
+
+/** What an errno means for the person who has to fix it. */
+export function fsAdvice(code: string | undefined, file: string): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `ocrmake may not write there: fix the permissions (ls -ld "${path.dirname(file)}"), or remove an immutable flag (lsattr)`;
+    case 'EROFS':
+      return 'the file system is mounted read-only: remount it writable, or move the project';
+    case 'ENOSPC':
+      return 'the disk is full: free some space';
+    case 'EDQUOT':
+      return 'your disk quota is used up: free some space';
+    case 'EISDIR':
+    case 'ENOTEMPTY':
+    case 'EEXIST':
+      return 'a folder is in the way of the file: move or rename it';
+    case 'ENOTDIR':
+      return 'a file is in the way of a folder on this path: move or rename it';
+    default:
+      return 'check that the folder exists and can be written';
   }
 }
 
@@ -71,6 +122,11 @@ function writeTemp(dir: string, file: string, bytes: Uint8Array): string {
   }
   fs.closeSync(fd);
   return tmp;
+}
+
+/** A path for a working file in `dir` that removeDeadTemps sweeps once its process is gone (kill -9). */
+export function tempPath(dir: string, name: string): string {
+  return path.join(dir, `.${name}.tmp-${process.pid}-${++counter}`);
 }
 
 /**

@@ -10,6 +10,7 @@
 // the meantime goes to the result store only. ocrmake's own writes never start a build: `.ocrcache/` is not
 // watched, folder events ask for nothing, and an output event whose bytes equal what the open project takes
 // that output to be is its own write.
+import { joinKey } from '../graph/keys.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
@@ -265,7 +266,7 @@ export class Watcher {
 function keyOf(p: Project, vars: Record<string, string>): TargetKey | null {
   const order = vars[p.config.order];
   if (order === undefined || !/^\d+$/.test(order)) return null;
-  const key = p.config.image.wildcards.map((w) => (w === p.config.order ? String(Number(order)) : vars[w])).join(':') as TargetKey;
+  const key = joinKey(p.config.image.wildcards.map((w) => (w === p.config.order ? String(Number(order)) : vars[w]!))) as TargetKey;
   return p.index.byKey.has(key) ? key : null;
 }
 

@@ -59,6 +59,8 @@ interface Batch {
   readonly entries: readonly RecordEntry[];
   readonly plannedEnd: BatchEnd | 'SUCCEEDED';
   readonly createdAt: number;
+  /** Wall-clock ms of the create, for listLagMs. */
+  readonly createdRealMs: number;
   readonly createdSeq: number;
   readonly round: number;
   state: BatchState;
@@ -82,6 +84,8 @@ export interface BatchStoreDeps {
   readonly timing: Required<Pick<BatchTiming, 'pendingPolls' | 'runningPolls' | 'expireAfterMs'>> & Pick<BatchTiming, 'pendingMs' | 'runningMs'>;
   readonly shuffleResults: boolean;
   readonly render: RenderOptions;
+  /** Real milliseconds a new batch stays out of lists (the live list can trail creates by seconds). */
+  readonly listLagMs: number;
 }
 
 export class BatchStore {
@@ -137,6 +141,7 @@ export class BatchStore {
       entries,
       plannedEnd,
       createdAt: now,
+      createdRealMs: Date.now(),
       createdSeq: ++this.#seq,
       round,
       state: 'PENDING',
@@ -168,7 +173,8 @@ export class BatchStore {
   }
 
   list(query: URLSearchParams): Reply {
-    const live = [...this.#batches.values()].filter((b) => !b.deleted).reverse();
+    const shownSince = Date.now() - this.#deps.listLagMs;
+    const live = [...this.#batches.values()].filter((b) => !b.deleted && b.createdRealMs <= shownSince).reverse();
     const page = paginate(live, query, 10, 100);
     if (!page.ok) return page.reply;
     const body: Record<string, unknown> = { operations: page.items.map((b) => this.#operation(b, true)) };

@@ -11,7 +11,7 @@ export type RouteFaultSpec =
   /** An error reply. 429 carries QuotaFailure + RetryInfo(retryDelay, default '1s'). `html` sends a text/html
    *  page instead of the JSON envelope. `afterHandling` does the route's work first (a create that was
    *  accepted but answered 503: the ambiguous failure that makes duplicates). */
-  | { kind: 'error'; status: number; html?: boolean; message?: string; retryDelay?: string; afterHandling?: boolean }
+  | { kind: 'error'; status: number; html?: boolean; message?: string; retryDelay?: string; afterHandling?: boolean; echoKey?: boolean }
   /** Never reply; the socket stays open until the client gives up or fake.close(). */
   | { kind: 'hang' }
   /** Destroy the socket without a reply (client: `TypeError: fetch failed`). */
@@ -21,7 +21,9 @@ export type RouteFaultSpec =
   /** upload_chunk only, final chunk only: `x-goog-upload-status: final` and body `{}` (upload resolves undefined). */
   | { kind: 'upload-final-without-file' }
   /** upload_chunk only: 200 without `x-goog-upload-status`; the bytes are kept, so the SDK's re-send succeeds. */
-  | { kind: 'upload-no-status' };
+  | { kind: 'upload-no-status' }
+  /** download only: the file's first `fraction` of bytes, as if the transfer was cut short. */
+  | { kind: 'truncate'; fraction: number };
 
 export type RouteFaultShorthand =
   | '400' | '403' | '404' | '429' | '500' | '503' | '500-html' | '503-html'
@@ -88,6 +90,7 @@ export class FaultPlan {
     if ((spec.kind === 'upload-final-without-file' || spec.kind === 'upload-no-status') && route !== 'upload_chunk') {
       throw new RangeError(`${spec.kind} applies to the upload_chunk route only, not ${route}`);
     }
+    if (spec.kind === 'truncate' && route !== 'download') throw new RangeError(`truncate applies to the download route only, not ${route}`);
     const list = this.#routes.get(route) ?? [];
     list.push({ fault: spec, remaining: checkTimes(times), match });
     this.#routes.set(route, list);
@@ -122,7 +125,8 @@ export class FaultPlan {
     const applies = (spec: RouteFaultSpec): boolean =>
       spec.kind === 'upload-final-without-file' ? context.route === 'upload_chunk' && context.finalChunk
         : spec.kind === 'upload-no-status' ? context.route === 'upload_chunk'
-          : true;
+          : spec.kind === 'truncate' ? context.route === 'download'
+            : true;
     return take(this.#routes.get(context.route) ?? [], context, applies) ?? take(this.#routes.get('*') ?? [], context, applies);
   }
 

@@ -69,6 +69,8 @@ export interface FakeGeminiOptions {
   models?: readonly FakeModel[];
   /** The modelVersion replies name: default the requested model; another name plays Google routing it. */
   modelVersion?: string | ((model: string) => string);
+  /** Real milliseconds a new batch stays out of batches.list (the live list trails creates). Default 0. */
+  listLagMs?: number;
 }
 
 export interface FakeGemini {
@@ -124,6 +126,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
     replier,
     render,
     shuffleResults: options.shuffleResults ?? false,
+    listLagMs: options.listLagMs ?? 0,
     timing: {
       pendingPolls: timing.pendingPolls ?? 1,
       runningPolls: timing.runningPolls ?? 1,

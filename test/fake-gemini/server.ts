@@ -154,7 +154,14 @@ export class FakeServer {
         return send(run(undefined));
       case 'error':
         if (fault.afterHandling) run(undefined);
-        return send(faultReply(fault));
+        // Some servers quote the request back in an error: the key with it, which the client must never store.
+        return send(faultReply(fault.echoKey ? { ...fault, message: `${fault.message ?? defaultMessage(fault.status)} (request key=${headers['x-goog-api-key'] ?? ''})` } : fault));
+      case 'truncate': {
+        const reply = run(undefined);
+        if (reply.kind !== 'raw') return send(reply);
+        const body = Buffer.from(reply.body);
+        return send({ ...reply, body: body.subarray(0, Math.floor(body.length * fault.fraction)) });
+      }
       case 'upload-final-without-file':
         return send(run('final-without-file'));
       case 'upload-no-status':
@@ -269,6 +276,8 @@ function describe(fault: RouteFaultSpec): string {
     case 'upload-final-without-file':
     case 'upload-no-status':
       return fault.kind;
+    case 'truncate':
+      return `truncate:${fault.fraction}`;
     default: {
       const never: never = fault;
       return String(never);

@@ -36,7 +36,8 @@ export async function withFake(body: (fake: FakeGemini) => Promise<void>, option
 }
 
 export function geminiEnv(fake: FakeGemini): Record<string, string> {
-  return { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: fake.url, OCRMAKE_RETRY_BASE_MS: '20' };
+  // A create whose outcome is unknown waits for lists across this window before creating again (default 60 s).
+  return { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: fake.url, OCRMAKE_RETRY_BASE_MS: '20', OCRMAKE_CREATE_LAG_MS: '300' };
 }
 
 /** `ocrmake build --json --poll-seconds 0.05 [args]` against the fake. */

@@ -5,6 +5,7 @@ import { createRunReporter } from '../../report/run-report.js';
 import { createTracer, ocrfileProject } from '../../report/braintrust.js';
 import type { Emit } from '../../events.js';
 import { projectRoot } from '../root.js';
+import { redacting } from '../../util/secrets.js';
 
 export interface BuildCommandOptions {
   selectors: string[];
@@ -31,7 +32,7 @@ export async function build(o: BuildCommandOptions): Promise<number> {
   };
   // Braintrust gets one span per request of a real build (a dry run sends nothing, so it has none).
   const tracer = o.dryRun ? null : await createTracer({ root, downstream, holdSummary: true, configProject: () => ocrfileProject(root) });
-  const emit = tracer?.emit ?? downstream;
+  const emit: Emit = redacting(tracer?.emit ?? downstream);
   const controller = new AbortController();
   // First SIGINT/SIGTERM: stop submitting, save the cache, release the lock. A second one exits at once.
   const stop = (signal: NodeJS.Signals) => {

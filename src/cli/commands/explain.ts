@@ -6,6 +6,7 @@ import { select } from '../../graph/select.js';
 import type { StateStore } from '../../cache/state.js';
 import { sameModel } from '../../cost/models.js';
 import { diffJson } from '../../util/diff-json.js';
+import { editsOf } from '../../execute/edits.js';
 import type { Reason, State } from '../../plan/types.js';
 import { projectRoot } from '../root.js';
 import { openQuietly } from '../open.js';
@@ -40,6 +41,8 @@ export interface ExplainJson {
   model: { requested: string | null; answered: string | null; current: string | null };
   /** What changed in the request's settings, when the config component changed: `path: recorded → current`. */
   configChanges: string[];
+  /** Copies of hand-edited outputs kept before `build --force` rebuilt them, oldest first. */
+  keptEdits: string[];
 }
 
 export async function explain(o: ExplainOptions): Promise<number> {
@@ -79,6 +82,7 @@ export async function explain(o: ExplainOptions): Promise<number> {
       origin: record?.origin ?? null,
       model: { requested: record?.model ?? null, answered: record?.modelVersion ?? null, current: p.engine === 'local' ? null : p.config.rule.model },
       configChanges: configChanges(p.store, record?.components.config ?? null, current ? { hash: current.components.config, json: p.fingerprints.configJson } : null),
+      keptEdits: editsOf(p, key),
     };
     process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : human(out, p.engine));
     return 0;
@@ -117,7 +121,8 @@ function human(e: ExplainJson, engine: string): string {
     if (r.code === 'config-changed') for (const c of e.configChanges) lines.push(`                 ${c}`);
   }
   if (e.state === 'fresh') lines.push(`  why fresh    the output is what ocrmake wrote (${e.origin ?? 'built'} ${e.builtAt ?? ''}) and the request (${engine}) is unchanged`.trimEnd());
-  if (e.state === 'edited') lines.push('  why edited   the output differs from what ocrmake wrote; it is kept as is (build --force to regenerate)');
+  if (e.state === 'edited') lines.push(`  why edited   the output differs from what ocrmake wrote; it is kept as is (ocrmake build --force '${e.key.replace(/'/g, "'\\''")}' rebuilds it, keeping a copy of your edit)`);
+  for (const kept of e.keptEdits) lines.push(`  kept edit    ${kept} (cp it over the output to restore it)`);
   lines.push(`  components   ${'recorded'.padEnd(14)}${'current'.padEnd(14)}`);
   for (const [k, v] of Object.entries(e.components)) {
     const mark = v.recorded !== v.current && e.fingerprint.recorded !== null ? '  changed' : '';

@@ -4,6 +4,7 @@
 //
 // The log is history: rows of requests that were since rebuilt, changed or reset by `retry` stay. "Failed"
 // and "dead" always mean the state of the page's current request, as status and explain show it.
+import { joinKey, splitKey } from '../../graph/keys.js';
 import path from 'node:path';
 import type { EngineName } from '../../config/define.js';
 import type { FailureRow } from '../../cache/records.js';
@@ -145,11 +146,11 @@ function groupBy(p: Project, by: string): Grouper {
   const varsOf = (key: TargetKey): Record<string, string> | null => {
     const page = p.index.byKey.get(key);
     if (page) return page.vars;
-    const parts = key.split(':');
+    const parts = splitKey(key);
     return parts.length === wildcards.length ? Object.fromEntries(wildcards.map((w, i) => [w, parts[i]!])) : null;
   };
   if (by === 'chain') {
-    return { name: 'chain', of: (r) => p.index.byKey.get(r.key)?.chainId ?? p.config.chainWildcards.map((w) => varsOf(r.key)?.[w] ?? '?').join(':') };
+    return { name: 'chain', of: (r) => p.index.byKey.get(r.key)?.chainId ?? joinKey(p.config.chainWildcards.map((w) => varsOf(r.key)?.[w] ?? '?')) };
   }
   if (wildcards.includes(by)) return { name: by, of: (r) => varsOf(r.key)?.[by] ?? '(not in the collection)' };
   throw usageError([{ reason: 'option-invalid', message: `--by ${by}: there is no such grouping`, hint: `Group by class, chain, or a wildcard of this collection: ${wildcards.join(', ')}.` }]);

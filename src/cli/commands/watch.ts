@@ -5,6 +5,7 @@ import { createRunReporter } from '../../report/run-report.js';
 import { createTracer, ocrfileProject } from '../../report/braintrust.js';
 import { Watcher } from '../../watch/watcher.js';
 import { projectRoot } from '../root.js';
+import { redacting } from '../../util/secrets.js';
 
 export interface WatchCommandOptions {
   engine: 'auto' | EngineName | undefined;
@@ -48,7 +49,7 @@ export async function watch(o: WatchCommandOptions): Promise<number> {
       ...(o.engine ? { engine: o.engine } : {}),
       ...(o.pollSeconds ? { pollSeconds: o.pollSeconds } : {}),
       debounceMs: o.debounceMs,
-      emit: tracer.emit,
+      emit: redacting(tracer.emit),
       signal: controller.signal,
     }).run();
     reporter.emit({ event: 'watch', state: 'watching', message: `stopped after ${builds} build(s)` });

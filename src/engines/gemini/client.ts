@@ -3,7 +3,7 @@
 // (environment or .env) so any compatible endpoint, or a test server, can stand in.
 import type { GoogleGenAI } from '@google/genai';
 import { ExitCode, ExitSignal } from '../../errors.js';
-import { geminiKey, readDotenv } from '../resolve.js';
+import { geminiBaseUrl, geminiKey } from '../resolve.js';
 
 export interface ClientOptions {
   root: string;
@@ -28,8 +28,7 @@ export async function createClient(o: ClientOptions): Promise<Client> {
   if (!key) {
     throw new ExitSignal(ExitCode.usage, `the ${o.engine} engine needs a Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or in .env.\n  Or build offline with --engine local.`);
   }
-  const env = { ...readDotenv(o.root), ...process.env };
-  const baseUrl = (env['GOOGLE_GEMINI_BASE_URL'] || 'https://generativelanguage.googleapis.com').replace(/\/+$/, '');
+  const baseUrl = geminiBaseUrl(o.root);
   const { GoogleGenAI } = await import('@google/genai');
   const apiVersion = o.apiVersion ?? 'v1beta';
   const ai = new GoogleGenAI({ apiKey: key, vertexai: false, apiVersion, httpOptions: { baseUrl, timeout: o.timeoutMs ?? 120_000 } });

@@ -45,24 +45,97 @@ export interface RetryOptions {
   baseMs: number;
   maxMs: number;
   signal?: AbortSignal;
+  /** Shared by every call of an engine: a service that fails every call for longer than its budget stops them all. */
+  outage?: Outage;
   /** Called before each wait, for progress reporting. */
   onRetry?: (f: ApiFailure, attempt: number, waitMs: number) => void;
+}
+
+/**
+ * The API has answered nothing but retryable failures (no connection, timeouts, 429, 5xx) since `since`:
+ * after `budgetMs` of that, every call gives up with an OutageError instead of retrying on, and the build
+ * stops without charging any page. One success ends the outage.
+ */
+export class Outage {
+  #since: number | null = null;
+  #last: ApiFailure | null = null;
+
+  constructor(
+    readonly budgetMs: number,
+    readonly endpoint: string,
+  ) {}
+
+  ok(): void {
+    this.#since = null;
+  }
+
+  fail(f: ApiFailure): void {
+    this.#since ??= Date.now();
+    this.#last = f;
+  }
+
+  get exhausted(): boolean {
+    return this.#since !== null && Date.now() - this.#since >= this.budgetMs;
+  }
+
+  /** The longest a retry may wait before the budget runs out. */
+  get remainingMs(): number {
+    return this.#since === null ? this.budgetMs : Math.max(0, this.budgetMs - (Date.now() - this.#since));
+  }
+
+  error(): OutageError {
+    const seconds = Math.round(this.budgetMs / 1000);
+    return new OutageError(
+      `the Gemini API at ${this.endpoint} has failed every call for ${seconds} s (last: ${this.#last?.message ?? 'no answer'}); stopping. No page was charged; ` +
+        'what is in flight stays recorded and the next build resumes it. Check the network, GOOGLE_GEMINI_BASE_URL and the Gemini status page, then build again ' +
+        '(execution.outageSeconds sets how long to keep trying).',
+    );
+  }
+}
+
+export class OutageError extends Error {
+  override name = 'OutageError';
 }
 
 /** Runs `fn`, retrying retryable failures with exponential backoff and jitter (at least RetryInfo's delay). */
 export async function withRetry<T>(fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn();
+      const result = await fn();
+      o.outage?.ok();
+      return result;
     } catch (err) {
       const f = classify(err);
+      if (f.retryable) o.outage?.fail(f);
+      if (o.outage?.exhausted && f.retryable) throw o.outage.error();
       if (!f.retryable || attempt >= o.attempts || o.signal?.aborted) throw err;
       const backoff = Math.min(o.maxMs, o.baseMs * 2 ** (attempt - 1));
-      const wait = Math.max(f.retryAfterMs ?? 0, backoff * (0.5 + Math.random() / 2));
+      let wait = Math.max(f.retryAfterMs ?? 0, backoff * (0.5 + Math.random() / 2));
+      // Never wait past the outage budget: the build stops at its end, not a long backoff later.
+      if (o.outage) wait = Math.min(wait, Math.max(o.outage.remainingMs, 10));
       o.onRetry?.(f, attempt, wait);
       await sleep(wait, o.signal);
     }
   }
+}
+
+/** Resolves like `promise`, or rejects with an AbortError as soon as `signal` aborts (the call itself may go on). */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new DOMException('aborted', 'AbortError'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DOMException('aborted', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@
 import { ExitCode, ExitSignal } from '../../errors.js';
 import { bareModel } from '../../cost/models.js';
 import type { Client } from './client.js';
-import { authStop, classify, withRetry } from './errors.js';
+import { authStop, classify, raceAbort, withRetry } from './errors.js';
 
 export interface PreflightOptions {
   client: Client;
@@ -26,7 +26,7 @@ export async function checkModel(o: PreflightOptions): Promise<void> {
   const method = METHOD[o.engine];
   let found: { supportedActions?: string[] };
   try {
-    found = await withRetry(() => ai.models.get({ model, config: { abortSignal: o.signal } }), { attempts: 4, baseMs: o.retryBaseMs ?? 1000, maxMs: 10_000, signal: o.signal });
+    found = await withRetry(() => raceAbort(ai.models.get({ model }), o.signal), { attempts: 4, baseMs: o.retryBaseMs ?? 1000, maxMs: 10_000, signal: o.signal });
   } catch (err) {
     if (o.signal.aborted) return;
     const f = classify(err);

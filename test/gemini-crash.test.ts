@@ -179,3 +179,38 @@ describe('SIGKILL during a gemini-batch build', { concurrency: 3 }, () => {
     });
   }
 });
+
+test('SIGKILL during an ambiguous create while the batch list fails: nothing is created twice; every page is built once', { timeout: 120_000 }, async (t) => {
+  groundTruth ??= await loadGroundTruth(path.join(REPO, 'dataset'));
+  const fake = await startFakeGemini({ groundTruth, startTime: Date.now() });
+  try {
+    const dir = makeProject({ books: BOOKS });
+    const env = { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: fake.url, OCRMAKE_RETRY_BASE_MS: '20', OCRMAKE_CREATE_LAG_MS: '300' };
+    // The first create lands at the server, which never answers; every list fails.
+    fake.faults.route('create', { kind: 'hang', afterHandling: true }, 1);
+    fake.faults.route('batch_list', '503', 'always');
+    const killed = await buildAndKill(dir, env, fake, (f) => f.batches().length >= 1 && f.counters.create >= 1);
+    assert.ok(killed.killed);
+    // The next build cannot see whether that batch exists: it stops, sends nothing, charges nothing.
+    const blind = await runCli(dir, ARGS, { env });
+    assert.equal(blind.code, 1, blind.stderr);
+    assert.ok(blind.events.some((e) => e.event === 'stopped' && /^could not list batches at 127\.0\.0\.1:\d+ to re-attach ocrmake-/.test(e.message)), blind.stdout);
+    assert.equal(fake.counters.create, 1, 'no create while the list fails');
+    // Once the list works, the batch is found and adopted; the rest is built; nothing is paid twice.
+    fake.faults.clear();
+    const next = await runCli(dir, ARGS, { env });
+    assert.equal(next.code, 0, next.stderr);
+    assert.ok(next.events.some((e) => e.event === 'engine' && /^re-attached ocrmake-/.test(e.message)));
+    const perName = new Map<string, number>();
+    for (const b of fake.batches()) perName.set(b.displayName!, (perName.get(b.displayName!) ?? 0) + 1);
+    assert.deepEqual([...perName.values()].filter((n) => n !== 1), [], 'every display name has one batch');
+    const keys = fake.batches().flatMap((b) => b.keys);
+    assert.equal(keys.length, PAGES, 'every page was sent once');
+    assert.equal(new Set(keys).size, PAGES);
+    const status = JSON.parse((await runCli(dir, ['status', '--json'], { env })).stdout);
+    assert.equal(status.counts.fresh, PAGES);
+    t.diagnostic(`${fake.batches().length} batches, ${fake.counters.create} creates`);
+  } finally {
+    await fake.close();
+  }
+});

@@ -203,7 +203,17 @@ export class BuildLoop {
     if (p.engine !== 'gemini-batch' || cacheJournal(p.store, p.engine).open().length === 0) return;
     const engine = this.#engineNow() as BatchEngine;
     if (!engine.recover) return;
-    for (const job of await engine.recover()) {
+    let jobs: Job[];
+    try {
+      jobs = await engine.recover();
+    } catch (err) {
+      if (!(err instanceof EngineStop)) throw err;
+      // Batches in flight could not be looked up: sending anything now might pay for their pages twice.
+      this.#stopped = err.message;
+      this.#opts.emit({ event: 'stopped', message: err.message });
+      return;
+    }
+    for (const job of jobs) {
       const records = job.records ?? [];
       for (const r of records) {
         this.#inflight.set(r.key, r.fingerprint);

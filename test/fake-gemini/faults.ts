@@ -12,8 +12,9 @@ export type RouteFaultSpec =
    *  page instead of the JSON envelope. `afterHandling` does the route's work first (a create that was
    *  accepted but answered 503: the ambiguous failure that makes duplicates). */
   | { kind: 'error'; status: number; html?: boolean; message?: string; retryDelay?: string; afterHandling?: boolean; echoKey?: boolean }
-  /** Never reply; the socket stays open until the client gives up or fake.close(). */
-  | { kind: 'hang' }
+  /** Never reply; the socket stays open until the client gives up or fake.close(). `afterHandling` does the
+   *  route's work first (a create that lands while the client hears nothing). */
+  | { kind: 'hang'; afterHandling?: boolean }
   /** Destroy the socket without a reply (client: `TypeError: fetch failed`). */
   | { kind: 'destroy'; afterHandling?: boolean }
   /** Wait `ms` of real time, then answer normally. */

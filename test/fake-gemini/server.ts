@@ -143,6 +143,7 @@ export class FakeServer {
       case undefined:
         return send(run(undefined));
       case 'hang':
+        if (fault.afterHandling) run(undefined);
         return; // never answered; close() destroys the socket
       case 'destroy':
         if (fault.afterHandling) run(undefined);
@@ -273,6 +274,7 @@ function describe(fault: RouteFaultSpec): string {
     case 'destroy':
       return fault.afterHandling ? 'destroy-after' : 'destroy';
     case 'hang':
+      return fault.afterHandling ? 'hang-after' : 'hang';
     case 'upload-final-without-file':
     case 'upload-no-status':
       return fault.kind;

@@ -58,7 +58,8 @@ export type BuildEvent =
   | { event: 'restored'; key: TargetKey; output: string }
   | { event: 'recovered'; key: TargetKey; output: string }
   | { event: 'cutoff'; key: TargetKey }
-  | { event: 'failed'; key: TargetKey; class: FailureClass; message: string; attempt: number; dead: boolean }
+  /** `charged`: the failure counts as an attempt (false when it was not the page's fault: an outage, a lost batch). */
+  | { event: 'failed'; key: TargetKey; class: FailureClass; message: string; attempt: number; dead: boolean; charged?: boolean }
   | { event: 'blocked'; key: TargetKey; by: TargetKey | null; detail: string | null }
   | { event: 'missing-input'; key: TargetKey; detail: string | null }
   | ({ event: 'summary' } & Summary);

@@ -602,6 +602,33 @@ describe('9. smaller ones', { concurrency: 2 }, () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, '.ocrcache/tmp')), []);
   });
 
+  test('undecodable images are never sent by the Gemini engines: input-error, not retried; the rest builds', async () => {
+    await withFake(async (fake) => {
+      for (const engine of ['gemini-batch', 'gemini'] as const) {
+        // One book per bad file: with Gemini a page waits for its predecessor, so each is a first page.
+        const dir = layoutProject({ image: 'scans/{book}/{page}.{png,jpg}', target: 'out/{book}/{page}.json', engine, images: { 'scans/good/1.png': SAMPLE_PAGES[0]! } });
+        write(dir, 'scans/text/1.png', 'this page was saved as text\n');
+        write(dir, 'scans/empty/1.png', Buffer.alloc(0));
+        write(dir, 'scans/cut/1.jpg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(3000, 7)]));
+        fake.resetCounters();
+        const r = await buildAgainst(dir, fake);
+        const s = expectExit(r, 1);
+        assert.equal(s['built'], 1, `${engine}: the good page builds`);
+        const failed = eventsOf(r, 'failed').map((f) => [f.key, f.class, f.dead]);
+        assert.deepEqual(failed.sort(), [['cut:1', 'input-error', true], ['empty:1', 'input-error', true], ['text:1', 'input-error', true]]);
+        const missing = Object.fromEntries(eventsOf(r, 'missing-input').map((e) => [e.key, e.detail]));
+        assert.equal(missing['text:1'], 'scans/text/1.png is not a readable image (not PNG, JPEG, GIF, BMP, TIFF or WebP data); replace the file with a good copy');
+        assert.equal(missing['empty:1'], 'scans/empty/1.png is empty; replace the file with a good copy');
+        assert.equal(missing['cut:1'], 'scans/cut/1.jpg is truncated (the JPEG data ends before its end-of-image marker); replace the file with a good copy');
+        const sent = engine === 'gemini' ? fake.counters.generate : fake.records().length;
+        assert.equal(sent, 1, `${engine}: only the good page reached the model`);
+        if (engine === 'gemini-batch') assert.equal(fake.counters.upload_start, 2, 'one image and one JSONL uploaded');
+        const again = await buildAgainst(dir, fake);
+        assert.equal(expectExit(again, 1)['requests'], 0, 'not retried');
+      }
+    });
+  });
+
   test('failures --csv - writes the CSV to stdout', async () => {
     await withFake(async (fake) => {
       const dir = alabama(1);

@@ -22,6 +22,7 @@ import { geminiBaseUrl } from './resolve.js';
 import { authStop, classify, Outage, OutageError, raceAbort, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
 import { checkModel } from './gemini/preflight.js';
 import { imageMime, restRequest } from './gemini/request.js';
+import { imageProblem } from './image-check.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
 import type { BatchReport } from '../events.js';
 import { tempPath } from '../util/fs.js';
@@ -72,11 +73,11 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     withRetry(() => raceAbort(fn(), signal), { attempts: 8, baseMs: retryBaseMs, maxMs: 120_000, signal, outage, onRetry: (f, n, ms) => log(`${what}: ${f.message}; retry ${n} in ${(ms / 1000).toFixed(1)} s`) });
 
   /** Upload every distinct image once; returns image hash → file URI, or a failure and whether it is the page's fault. */
-  async function uploadImages(requests: readonly Request[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string; charge: boolean }>> {
+  async function uploadImages(requests: readonly Request[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string; charge: boolean; input?: boolean }>> {
     const { ai } = await client();
     const byHash = new Map<string, Request>();
     for (const r of requests) if (!byHash.has(r.imageHash)) byHash.set(r.imageHash, r);
-    const out = new Map<string, { uri: string; mime: string } | { error: string; charge: boolean }>();
+    const out = new Map<string, { uri: string; mime: string } | { error: string; charge: boolean; input?: boolean }>();
     const queue = [...byHash.entries()];
     let outageHit: OutageError | null = null;
     const worker = async () => {
@@ -90,6 +91,12 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
         const mime = imageMime(r.imagePath);
         try {
           const bytes = fs.readFileSync(r.imagePath);
+          const problem = imageProblem(bytes);
+          if (problem) {
+            // Never uploaded or sent: the same bytes would fail the same way.
+            out.set(hash, { error: `${r.page.image} ${problem}; replace the file with a good copy`, charge: true, input: true });
+            continue;
+          }
           const file = await retry(() => ai.files.upload({ file: new Blob([bytes], { type: mime }), config: { mimeType: mime, displayName: `ocrmake-image-${hash.slice(0, 16)}` } }), signal, `upload of ${r.page.image}`);
           if (!file?.name || !file.uri) throw new Error('the upload returned no file name');
           counters.uploads++;
@@ -329,7 +336,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     for (const r of requests) {
       const u = uploads.get(r.imageHash);
       if (!u || 'error' in u) {
-        yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'upload-error', message: u && 'error' in u ? u.error : 'image not uploaded', charge: u && 'error' in u ? u.charge : false };
+        yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: u && 'error' in u && u.input ? 'input-error' : 'upload-error', message: u && 'error' in u ? u.error : 'image not uploaded', charge: u && 'error' in u ? u.charge : false };
         continue;
       }
       lines.push(JSON.stringify({ key: r.key, request: restRequest(o.config, r, { fileData: { fileUri: u.uri, mimeType: u.mime } }) }));

@@ -9,6 +9,7 @@ import { authStop, classify, Outage, OutageError, withRetry } from './gemini/err
 import { geminiBaseUrl } from './resolve.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
 import { checkModel } from './gemini/preflight.js';
+import { imageProblem } from './image-check.js';
 import { generationConfig, imageMime, withMediaResolution } from './gemini/request.js';
 
 export interface InteractiveOptions {
@@ -30,7 +31,11 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
     const base = { key: request.key, fingerprint: request.fingerprint };
     let data: string;
     try {
-      data = fs.readFileSync(request.imagePath).toString('base64');
+      const bytes = fs.readFileSync(request.imagePath);
+      const problem = imageProblem(bytes);
+      // Never sent: the same bytes would fail the same way, and a paid request would say no more.
+      if (problem) return { ...base, ok: false, class: 'input-error', message: `${request.page.image} ${problem}; replace the file with a good copy`, charge: true };
+      data = bytes.toString('base64');
     } catch (err) {
       return { ...base, ok: false, class: 'input-error', message: `cannot read ${request.page.image}: ${(err as Error).message}`, charge: true };
     }

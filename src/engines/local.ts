@@ -12,6 +12,7 @@ import { ExitCode, ExitSignal } from '../errors.js';
 import type { Request } from '../fingerprint/snapshot.js';
 import { LOCAL_OCR_SETTINGS } from '../fingerprint/request.js';
 import type { Engine, EngineCounters, Job, Outcome } from './engine.js';
+import { imageProblem } from './image-check.js';
 
 type TessWorker = import('tesseract.js').Worker;
 type RecognizeData = { text: string; confidence: number; blocks: unknown };
@@ -215,32 +216,6 @@ class LanePool {
       this.#starting--;
     }
   }
-}
-
-/** Why bytes cannot be an image tesseract.js decodes, or null. Catches the common cases before a worker starts. */
-function imageProblem(b: Buffer): string | null {
-  if (b.length === 0) return 'is empty';
-  if (!looksLikeImage(b)) return 'is not a readable image (not PNG, JPEG, GIF, BMP, TIFF or WebP data)';
-  // A PNG always ends with its IEND chunk: without one the file was cut short (an interrupted copy or download).
-  if (b.subarray(0, 8).equals(PNG_MAGIC) && b.lastIndexOf(PNG_IEND) < 0) return 'is truncated (the PNG data ends before its IEND chunk)';
-  return null;
-}
-
-const PNG_MAGIC = Buffer.from('89504e470d0a1a0a', 'hex');
-const PNG_IEND = Buffer.from('49454e44ae426082', 'hex');
-
-/** Magic numbers of the formats tesseract.js decodes; anything else would only fail deeper and slower. */
-function looksLikeImage(b: Buffer): boolean {
-  const hex = b.subarray(0, 12).toString('hex');
-  return (
-    hex.startsWith('89504e470d0a1a0a') || // PNG
-    hex.startsWith('ffd8ff') || // JPEG
-    hex.startsWith('47494638') || // GIF
-    hex.startsWith('424d') || // BMP
-    hex.startsWith('49492a00') || hex.startsWith('4d4d002a') || // TIFF
-    (hex.startsWith('52494646') && b.subarray(8, 12).toString('latin1') === 'WEBP') ||
-    /^P[1-6]\s/.test(b.subarray(0, 3).toString('latin1')) // PNM
-  );
 }
 
 function toBlocks(blocks: unknown): LocalOcrBlock[] {

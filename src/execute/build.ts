@@ -506,7 +506,7 @@ export class BuildLoop {
     this.#observe(o, { attempt });
     if (o.charge || o.class === 'output-error') this.#counts.failed++;
     const dead = o.class === 'input-error' || attempt >= p.config.execution.maxAttempts;
-    this.#opts.emit({ event: 'failed', key: o.key, class: o.class as FailureClass, message: o.message, attempt, dead });
+    this.#opts.emit({ event: 'failed', key: o.key, class: o.class as FailureClass, message: o.message, attempt, dead, charged: o.charge });
     this.#replan(p.index.chainOf.get(o.key)!);
   }
 

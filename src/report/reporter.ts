@@ -76,7 +76,7 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
     case 'cutoff':
       return { line: `fresh    ${e.key} (its context did not change: no request)`, level: 'detail' };
     case 'failed':
-      return { line: `${e.dead ? 'dead    ' : 'failed  '} ${e.key} (${e.class}, attempt ${e.attempt}): ${e.message}`, level: 'warn' };
+      return { line: `${e.dead ? 'dead    ' : 'failed  '} ${e.key} (${e.class}, ${e.charged === false ? 'not charged' : `attempt ${e.attempt}`}): ${e.message}`, level: 'warn' };
     case 'blocked':
       return { line: `blocked  ${e.key}: waits for ${e.by ?? 'its predecessor'}${e.detail ? ` (${e.detail})` : ''}`, level: 'warn' };
     case 'missing-input':

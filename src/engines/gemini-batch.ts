@@ -11,13 +11,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { ResolvedConfig } from '../config/resolved.js';
-import type { Request } from '../fingerprint/snapshot.js';
+import type { PreparedImage, PreparedRequest } from '../prepare/types.js';
 import type { Fingerprint, TargetKey } from '../types.js';
 import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
 import { createClient, type Client } from './gemini/client.js';
 import { authStop, classify, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
-import { imageMime, restRequest } from './gemini/request.js';
+import { restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
 import type { BatchReport } from '../events.js';
 
@@ -63,11 +63,15 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   const retry = <T>(fn: () => Promise<T>, signal: AbortSignal, what: string) =>
     withRetry(fn, { attempts: 8, baseMs: o.retryBaseMs ?? 2000, maxMs: 120_000, signal, onRetry: (f, n, ms) => log(`${what}: ${f.message}; retry ${n} in ${(ms / 1000).toFixed(1)} s`) });
 
-  /** Upload every distinct image once; returns image hash → file URI, or a failure message. */
-  async function uploadImages(requests: readonly Request[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string }>> {
+  /**
+   * Upload every distinct prepared image once; returns its hash → file URI, or a failure message. Uploads
+   * are keyed by the bytes sent (the prepared image's hash), so a page prepared the same way for another
+   * request reuses its upload, and a change of preparation uploads anew.
+   */
+  async function uploadImages(requests: readonly PreparedRequest[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string }>> {
     const { ai } = await client();
-    const byHash = new Map<string, Request>();
-    for (const r of requests) if (!byHash.has(r.imageHash)) byHash.set(r.imageHash, r);
+    const byHash = new Map<string, PreparedRequest & { image: PreparedImage }>();
+    for (const r of requests) if (!byHash.has(imageOf(r).hash)) byHash.set(imageOf(r).hash, r as PreparedRequest & { image: PreparedImage });
     const out = new Map<string, { uri: string; mime: string } | { error: string }>();
     const queue = [...byHash.entries()];
     const worker = async () => {
@@ -78,9 +82,9 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
           out.set(hash, { uri: known.uri, mime: known.mime });
           continue;
         }
-        const mime = imageMime(r.imagePath);
+        const mime = r.image.mime;
         try {
-          const bytes = fs.readFileSync(r.imagePath);
+          const bytes = fs.readFileSync(r.image.path);
           const file = await retry(() => ai.files.upload({ file: new Blob([bytes], { type: mime }), config: { mimeType: mime, displayName: `ocrmake-image-${hash.slice(0, 16)}` } }), signal, `upload of ${r.page.image}`);
           if (!file?.name || !file.uri) throw new Error('the upload returned no file name');
           counters.uploads++;
@@ -282,7 +286,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   }
 
   /** Steps 2–3: uploads, input file, create. Yields failures for pages that cannot be sent. */
-  async function* submit(requests: readonly Request[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
+  async function* submit(requests: readonly PreparedRequest[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
     const uploads = await uploadImages(requests, signal);
     if (authRefused) {
       const message = authStop(authRefused);
@@ -293,7 +297,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     const lines: string[] = [];
     const sent: JournalRecord[] = [];
     for (const r of requests) {
-      const u = uploads.get(r.imageHash);
+      const u = uploads.get(imageOf(r).hash);
       if (!u || 'error' in u) {
         yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'upload-error', message: u && 'error' in u ? u.error : 'image not uploaded', charge: true };
         continue;
@@ -341,6 +345,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
 
   return {
     name: 'gemini-batch',
+    images: 'gemini',
     jobSize: o.config.execution.batchSize,
     maxJobs: o.config.execution.maxConcurrentBatches,
     counters,
@@ -382,6 +387,11 @@ function resumedJob(b: OpenBatch, name: string | null): ResumedJob {
 }
 
 class AbortedError extends Error {}
+
+function imageOf(r: PreparedRequest): PreparedImage {
+  if (!r.image) throw new Error(`gemini-batch: ${r.key} came without its prepared image`);
+  return r.image;
+}
 
 function describe(err: unknown): string {
   const f: ApiFailure = classify(err);

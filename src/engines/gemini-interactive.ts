@@ -2,12 +2,12 @@
 // network errors (RetryInfo honoured). Same requests and outcomes as the batch engine, at the full price.
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/resolved.js';
-import type { Request } from '../fingerprint/snapshot.js';
+import type { PreparedRequest } from '../prepare/types.js';
 import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
 import { createClient, type Client } from './gemini/client.js';
 import { authStop, classify, withRetry } from './gemini/errors.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
-import { generationConfig, imageMime } from './gemini/request.js';
+import { generationConfig } from './gemini/request.js';
 
 export interface InteractiveOptions {
   root: string;
@@ -22,11 +22,13 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
   let client: Promise<Client> | null = null;
   const concurrency = o.config.execution.concurrency ?? 8;
 
-  async function call(request: Request, signal: AbortSignal): Promise<Outcome> {
+  async function call(request: PreparedRequest, signal: AbortSignal): Promise<Outcome> {
     const base = { key: request.key, fingerprint: request.fingerprint };
+    const image = request.image;
+    if (!image) throw new Error(`gemini: ${request.key} came without its prepared image`);
     let data: string;
     try {
-      data = fs.readFileSync(request.imagePath).toString('base64');
+      data = fs.readFileSync(image.path).toString('base64');
     } catch (err) {
       return { ...base, ok: false, class: 'input-error', message: `cannot read ${request.page.image}: ${(err as Error).message}`, charge: true };
     }
@@ -43,7 +45,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
         () =>
           ai.models.generateContent({
             model: o.config.rule.model,
-            contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, { inlineData: { mimeType: imageMime(request.imagePath), data } }] }],
+            contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, { inlineData: { mimeType: image.mime, data } }] }],
             config: { ...generationConfig(o.config), automaticContinuation: false, abortSignal: controller.signal } as never,
           }),
         { attempts: o.attempts ?? 6, baseMs: o.retryBaseMs ?? 1000, maxMs: 60_000, signal },
@@ -60,6 +62,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
 
   return {
     name: 'gemini',
+    images: 'gemini',
     jobSize: 1,
     maxJobs: concurrency,
     counters,

@@ -18,6 +18,10 @@ import { plan } from '../plan/planner.js';
 import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/types.js';
 import type { Fingerprint, TargetKey } from '../types.js';
 import { Heap } from '../util/heap.js';
+import type { Request } from '../fingerprint/snapshot.js';
+import { imageFamily } from '../config/images.js';
+import { Preparer } from '../prepare/preparer.js';
+import type { PreparedRequest } from '../prepare/types.js';
 import { sha256 } from '../util/hash.js';
 import { serialise, writeOutput } from './outputs.js';
 import { formatUsd, type CostEstimate } from '../plan/estimate.js';
@@ -104,6 +108,8 @@ export class BuildLoop {
   readonly #events: Array<{ outcome: Outcome | null; job?: string } | { done: Job; error: unknown }> = [];
   #wake: (() => void) | null = null;
   #engine: Engine | null = null;
+  /** Made with the engine, when the first page is sent: a no-op build never loads an image library. */
+  #preparer: Preparer | null = null;
   #running = 0;
   #lastSave = Date.now();
   #saveNow = false;
@@ -256,7 +262,7 @@ export class BuildLoop {
       if (keys.length === 0) return;
       const engine = this.#engineNow();
       const requests = keys.map((k) => this.#p.fingerprints.request(k));
-      const job: Job = { id: `job-${++this.#jobSeq}`, requests };
+      const job: UnpreparedJob = { id: `job-${++this.#jobSeq}`, unprepared: requests };
       for (const r of requests) {
         this.#inflight.set(r.key, r.fingerprint);
         this.#owner.set(r.key, job.id);
@@ -275,18 +281,59 @@ export class BuildLoop {
     return this.#engine;
   }
 
-  #pump(engine: Engine, job: Job): void {
+  /**
+   * Runs one job on the engine. A new job's images are prepared first (prepare/): a page whose image cannot
+   * be decoded is an input error named here, for every engine, and is never sent; the rest go on.
+   */
+  #pump(engine: Engine, job: Job | UnpreparedJob): void {
     this.#running++;
     const signal = this.#opts.signal ?? new AbortController().signal;
     void (async () => {
       let error: unknown = null;
+      let ready: Job = 'unprepared' in job ? { id: job.id, requests: [], records: job.unprepared.map((r) => ({ key: r.key, fingerprint: r.fingerprint })) } : job;
       try {
-        for await (const outcome of engine.run(job, signal)) this.#push({ outcome, job: job.id });
+        if ('unprepared' in job) {
+          ready = { ...ready, requests: await this.#prepare(engine, job, signal) };
+          if (ready.requests.length === 0) return;
+        }
+        for await (const outcome of engine.run(ready, signal)) this.#push({ outcome, job: job.id });
       } catch (err) {
         error = err;
+      } finally {
+        this.#push({ done: ready, error });
       }
-      this.#push({ done: job, error });
     })();
+  }
+
+  /** The job's requests with their prepared images; pages whose image cannot be prepared are answered here. */
+  async #prepare(engine: Engine, job: UnpreparedJob, signal: AbortSignal): Promise<PreparedRequest[]> {
+    const family = engine.images;
+    if (family === null) return job.unprepared.map((r) => ({ ...r, image: null }));
+    // The fingerprint recorded the settings of the build's engine family: prepare with exactly those.
+    if (family !== imageFamily(this.#p.engine)) throw new Error(`the ${engine.name} engine takes ${family} images, but the build fingerprinted ${imageFamily(this.#p.engine)} ones`);
+    this.#preparer ??= new Preparer({ cacheDir: this.#p.cacheDir, family, settings: this.#p.config.images[family], warn: (message) => this.#opts.emit({ event: 'warning', message }) });
+    const preparer = this.#preparer;
+    const root = this.#p.config.root;
+    const prepared = await Promise.all(
+      job.unprepared.map(async (r) => {
+        if (signal.aborted) return null;
+        try {
+          return { r, image: await preparer.prepare({ path: r.imagePath, rel: r.page.image ?? path.relative(root, r.imagePath), sourceHash: r.sourceHash, sourcePage: r.sourcePage }) };
+        } catch (err) {
+          // The cache's disk failed, not the page: stop the build, charge nothing (DESIGN §14).
+          const e = err as NodeJS.ErrnoException;
+          if (typeof e?.code !== 'string') throw err;
+          throw new EngineStop(`cannot write prepared images under ${path.relative(root, path.join(this.#p.cacheDir, 'prepared'))} (${e.code ?? e.message}); free some space or fix the folder's permissions, then build again`);
+        }
+      }),
+    );
+    const ready: PreparedRequest[] = [];
+    for (const p of prepared) {
+      if (!p) continue;
+      if ('problem' in p.image) this.#push({ outcome: { ok: false, key: p.r.key, fingerprint: p.r.fingerprint, class: 'input-error', message: p.image.problem, charge: true }, job: job.id });
+      else ready.push({ ...p.r, image: p.image });
+    }
+    return ready;
   }
 
   #push(e: { outcome: Outcome | null; job?: string } | { done: Job; error: unknown }): void {
@@ -550,6 +597,8 @@ export class BuildLoop {
       costUsd: costOf(this.#p.engine, this.#p.engine === 'local' ? null : this.#p.config.rule.model, this.#counts.tokensIn, this.#counts.tokensOut, this.#p.config.prices),
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       dryRun: this.#opts.dryRun,
+      decoded: this.#preparer?.decoded ?? 0,
+      probed: this.#p.sources.probed,
     };
     emit({ event: 'summary', ...summary });
     const ok = counts.fresh + counts.edited === this.#selected.size && !this.#stopped;
@@ -558,13 +607,20 @@ export class BuildLoop {
 
   async close(): Promise<void> {
     await this.#engine?.close();
+    await this.#preparer?.close();
   }
+}
+
+/** A job whose images are not prepared yet (made by #fill, prepared by #pump). */
+interface UnpreparedJob {
+  readonly id: string;
+  readonly unprepared: readonly Request[];
 }
 
 function createEngine(p: Project, pages: number, opts: BuildOptions): Engine {
   switch (p.engine) {
     case 'local':
-      return createLocalEngine(p.config, pages);
+      return createLocalEngine(p.config, pages, p.fingerprints.localOcr!, p.cacheDir);
     case 'gemini-batch':
       return createBatchEngine({
         root: p.config.root,

@@ -265,7 +265,7 @@ export class Watcher {
 function keyOf(p: Project, vars: Record<string, string>): TargetKey | null {
   const order = vars[p.config.order];
   if (order === undefined || !/^\d+$/.test(order)) return null;
-  const key = p.config.image.wildcards.map((w) => (w === p.config.order ? String(Number(order)) : vars[w])).join(':') as TargetKey;
+  const key = p.config.keyWildcards.map((w) => (w === p.config.order ? String(Number(order)) : vars[w])).join(':') as TargetKey;
   return p.index.byKey.has(key) ? key : null;
 }
 

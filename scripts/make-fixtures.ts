@@ -21,8 +21,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { renderTextPage } from './text-page.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BOOK = 'Alabama/Howard College/1849';
-const PAGES = [2, 3, 4] as const;
+/**
+ * The sample pages used, by short name: the two title pages (the lightest text, so OCR-ing 30-odd fixtures
+ * stays quick) and a course listing. Single-page fixtures hold the first; multi-page fixtures hold all three,
+ * so a page read from the wrong place inside a file would not match.
+ */
+const SAMPLES = { a1: 'Alabama/Howard College/1849/1', v1: 'Virginia/Hampden-Sydney College/1851/1', c6: 'California/College of California/1860/6' } as const;
+type Sample = keyof typeof SAMPLES;
+const PAGES: readonly Sample[] = ['a1', 'v1', 'c6'];
 
 export interface FixturePage {
   /** Page inside the file (1-based). */
@@ -45,8 +51,8 @@ export interface Manifest {
   skipped: { kind: string; why: string }[];
 }
 
-const groundTruth = (n: number): string => fs.readFileSync(path.join(REPO, 'dataset/ground_truth', BOOK, `${n}.txt`), 'utf8');
-const samplePng = (n: number): string => path.join(REPO, 'dataset/raw_image_dataset', BOOK, `${n}.png`);
+const groundTruth = (n: Sample): string => fs.readFileSync(path.join(REPO, 'dataset/ground_truth', `${SAMPLES[n]}.txt`), 'utf8');
+const samplePng = (n: Sample): string => path.join(REPO, 'dataset/raw_image_dataset', `${SAMPLES[n]}.png`);
 
 export async function makeFixtures(dir: string): Promise<Manifest> {
   const sharp = (await import('sharp')).default;
@@ -54,10 +60,10 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
   const fixtures: Fixture[] = [];
   const skipped: Manifest['skipped'] = [];
   const at = (file: string) => path.join(dir, file);
-  const one = (file: string, kind: string, n = 2): void => void fixtures.push({ file, kind, pages: [{ page: 1, text: groundTruth(n), twin: `png-${n}.png` }] });
+  const one = (file: string, kind: string, n: Sample = 'a1'): void => void fixtures.push({ file, kind, pages: [{ page: 1, text: groundTruth(n), twin: `png-${n}.png` }] });
   const RES = { xres: 150 / 25.4, yres: 150 / 25.4 };
-  const grey = () => sharp(samplePng(2)).toColourspace('b-w');
-  const bilevel = async () => sharp(await sharp(samplePng(2)).resize(2200, 3000, { kernel: 'lanczos3' }).toColourspace('b-w').png().toBuffer()).threshold(150).toColourspace('b-w');
+  const grey = () => sharp(samplePng('a1')).toColourspace('b-w');
+  const bilevel = async () => sharp(await sharp(samplePng('a1')).resize(2200, 3000, { kernel: 'lanczos3' }).toColourspace('b-w').png().toBuffer()).threshold(150).toColourspace('b-w');
 
   for (const n of PAGES) {
     fs.copyFileSync(samplePng(n), at(`png-${n}.png`));
@@ -67,7 +73,7 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
     await grey().tiff({ compression, predictor: 'none', quality: 90, ...RES }).toFile(at(`tiff-${compression}-8.tif`));
     one(`tiff-${compression}-8.tif`, `TIFF ${compression} 8-bit grey`);
   }
-  await sharp(samplePng(2)).toColourspace('srgb').tiff({ compression: 'jpeg', quality: 90, ...RES }).toFile(at('tiff-jpeg-rgb.tif'));
+  await sharp(samplePng('a1')).toColourspace('srgb').tiff({ compression: 'jpeg', quality: 90, ...RES }).toFile(at('tiff-jpeg-rgb.tif'));
   one('tiff-jpeg-rgb.tif', 'TIFF JPEG RGB');
   for (const [compression, name] of [['ccittfax4', 'g4'], ['packbits', 'packbits'], ['lzw', 'lzw']] as const) {
     await (await bilevel()).tiff({ compression, bitdepth: 1, predictor: 'none', xres: 300 / 25.4, yres: 300 / 25.4 }).toFile(at(`tiff-${name}-1.tif`));
@@ -78,7 +84,7 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
   await grey().tiff({ compression: 'deflate', bitdepth: 4, predictor: 'none', ...RES }).toFile(at('tiff-deflate-4.tif'));
   one('tiff-deflate-4.tif', 'TIFF Deflate 4-bit grey');
   for (const compression of ['none', 'deflate'] as const) {
-    await sharp(samplePng(2)).toColourspace('grey16').tiff({ compression, predictor: 'horizontal', ...RES }).toFile(at(`tiff-${compression}-16.tif`));
+    await sharp(samplePng('a1')).toColourspace('grey16').tiff({ compression, predictor: 'horizontal', ...RES }).toFile(at(`tiff-${compression}-16.tif`));
     one(`tiff-${compression}-16.tif`, `TIFF ${compression} 16-bit grey`);
   }
   // CCITT G3: libvips writes G4 only; libtiff's own tool converts.
@@ -88,7 +94,7 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
   await sharp(PAGES.map(samplePng), { join: { animated: true } }).removeAlpha().toColourspace('b-w').tiff({ compression: 'lzw', predictor: 'horizontal', ...RES }).toFile(at('tiff-3-page.tif'));
   fixtures.push({ file: 'tiff-3-page.tif', kind: 'TIFF 3 pages', pages: PAGES.map((n, i) => ({ page: i + 1, text: groundTruth(n), twin: `png-${n}.png` })) });
 
-  const j2k = await jpeg2000(samplePng(2));
+  const j2k = await jpeg2000(samplePng('a1'));
   fs.writeFileSync(at('jp2-lossless.jp2'), j2k.jp2);
   one('jp2-lossless.jp2', 'JPEG 2000 (JP2)');
   fs.writeFileSync(at('j2k-lossless.j2k'), j2k.codestream);
@@ -96,7 +102,7 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
 
   fs.writeFileSync(at('pdf-scan-3.pdf'), await scannedPdf());
   fixtures.push({ file: 'pdf-scan-3.pdf', kind: 'PDF scan, 3 image-only pages', pages: PAGES.map((n, i) => ({ page: i + 1, text: groundTruth(n), twin: `png-${n}.png` })) });
-  const vector = await vectorPdf(groundTruth(2));
+  const vector = await vectorPdf(groundTruth('a1'));
   fs.writeFileSync(at('pdf-vector-2.pdf'), vector.bytes);
   fixtures.push({ file: 'pdf-vector-2.pdf', kind: 'PDF vector text, 2 pages', pages: vector.pages.map((text, i) => ({ page: i + 1, text, twin: null })) });
 
@@ -112,13 +118,20 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
   await grey().rotate(-90).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }).toFile(at('jpeg-exif6.jpg'));
   one('jpeg-exif6.jpg', 'JPEG with EXIF orientation 6');
 
-  const german = await renderTextPage(GERMAN, { width: 1100, height: 1500, px: 24 });
-  await sharp(german.grey, { raw: { width: german.width, height: german.height, channels: 1 } }).png().toFile(at('german.png'));
-  fixtures.push({ file: 'german.png', kind: 'German text', pages: [{ page: 1, text: german.text, twin: null }] });
+  fixtures.push(await makeGermanPage(dir));
 
   const manifest: Manifest = { fixtures, skipped };
   fs.writeFileSync(at('manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/** A page of German text (`german.png`): umlauts and ß, which the English model cannot read. */
+export async function makeGermanPage(dir: string): Promise<Fixture> {
+  const sharp = (await import('sharp')).default;
+  const german = await renderTextPage(GERMAN, { width: 1100, height: 1500, px: 24 });
+  fs.mkdirSync(dir, { recursive: true });
+  await sharp(german.grey, { raw: { width: german.width, height: german.height, channels: 1 } }).png().toFile(path.join(dir, 'german.png'));
+  return { file: 'german.png', kind: 'German text', pages: [{ page: 1, text: german.text, twin: null }] };
 }
 
 /** A lossless JPEG 2000 of a grey page: the bare codestream, and a JP2 file around it (signature, ftyp, jp2h with ihdr, colr and res). */
@@ -155,7 +168,7 @@ async function jpeg2000(png: string): Promise<{ codestream: Buffer; jp2: Buffer 
   return { codestream, jp2 };
 }
 
-/** Three scanned pages, each one image covering the page at 150 dpi: PNG (Flate), JPEG (DCT), PNG. */
+/** Three scanned pages, each one image covering the page at 150 dpi: PNG (Flate), JPEG (DCT), PNG: a damaged JPEG is the usual broken scan. */
 async function scannedPdf(): Promise<Uint8Array> {
   const sharp = (await import('sharp')).default;
   const { PDFDocument } = await import('pdf-lib');
@@ -165,7 +178,7 @@ async function scannedPdf(): Promise<Uint8Array> {
   doc.setModificationDate(new Date(0));
   for (const n of PAGES) {
     const png = fs.readFileSync(samplePng(n));
-    const img = n === 3 ? await doc.embedJpg(await sharp(png).jpeg({ quality: 92 }).toBuffer()) : await doc.embedPng(png);
+    const img = n === 'v1' ? await doc.embedJpg(await sharp(png).jpeg({ quality: 92 }).toBuffer()) : await doc.embedPng(png);
     const page = doc.addPage([(1100 * 72) / 150, (1500 * 72) / 150]);
     page.drawImage(img, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
   }

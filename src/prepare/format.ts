@@ -37,13 +37,17 @@ export const EXTENSION: Readonly<Record<'png' | 'jpeg' | 'webp', string>> = { pn
 /** The formats that can be read, for messages. */
 export const READABLE = 'PNG, JPEG, TIFF, JPEG 2000, PDF, WebP, GIF, BMP or AVIF';
 
-/** Why bytes cannot be a page image at all, judged without a decoder, or null. */
-export function quickProblem(bytes: Buffer, format: SourceFormat | null): string | null {
-  if (bytes.length === 0) return 'is empty';
-  if (format === null) return `is not a readable image (not ${READABLE} data)`;
+/**
+ * Why bytes cannot be a page image at all, judged without a decoder, and what to do about it; or null.
+ * `what` follows the file's name: "scans/a.png is empty".
+ */
+export function quickProblem(bytes: Buffer, format: SourceFormat | null): { what: string; fix: string } | null {
+  const replace = 'replace the file with a good copy';
+  if (bytes.length === 0) return { what: 'is empty', fix: replace };
+  if (format === null) return { what: `is not a readable image (not ${READABLE} data)`, fix: replace };
   // A PNG always ends with its IEND chunk: without one the file was cut short (an interrupted copy or download).
-  if (format === 'png' && bytes.lastIndexOf(PNG_IEND) < 0) return 'is truncated (the PNG data ends before its IEND chunk)';
-  if (format === 'heic') return "is a HEIC image, which cannot be decoded here (the prebuilt libvips has no HEVC decoder, a patent-encumbered codec); convert it to PNG, JPEG or AVIF";
+  if (format === 'png' && bytes.lastIndexOf(PNG_IEND) < 0) return { what: 'is truncated (the PNG data ends before its IEND chunk)', fix: replace };
+  if (format === 'heic') return { what: 'is a HEIC image, which cannot be decoded here (the prebuilt libvips has no HEVC decoder, a patent-encumbered codec)', fix: 'convert it to PNG, JPEG or AVIF' };
   return null;
 }
 

@@ -108,7 +108,7 @@ export class Preparer {
     }
     const format = sniff(bytes);
     const quick = quickProblem(bytes, format);
-    if (quick || !format) return { problem: `${t.rel} ${quick}; ${REPLACE}` };
+    if (quick || !format) return { problem: quick ? `${t.rel} ${quick.what}; ${quick.fix}` : `${t.rel} cannot be read` };
     const where = t.sourcePage === null ? t.rel : `${t.rel} page ${t.sourcePage}`;
     const page = t.sourcePage ?? 1;
     this.decoded++;

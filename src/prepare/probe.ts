@@ -2,12 +2,12 @@
 // TIFF, libvips walks the directory chain; for a PDF, pdf.js reads the cross-reference table and the page
 // tree. Everything else is one page.
 import fs from 'node:fs';
-import { quickProblem, sniff, SNIFF_BYTES, type SourceFormat } from './format.js';
+import { sniff, SNIFF_BYTES, type SourceFormat } from './format.js';
 import type { PrepareProblem } from './types.js';
 import { cleanVipsError } from './decode.js';
 
 export interface Probe {
-  format: SourceFormat;
+  format: SourceFormat | 'unknown';
   pages: number;
 }
 
@@ -19,9 +19,8 @@ export async function probeSource(abs: string): Promise<Probe | PrepareProblem> 
     return { problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
   }
   const format = sniff(head);
-  // The quick verdicts that need the whole file (a PNG's end) are the prepare stage's; here only the head.
-  const quick = head.length === 0 || format === null || format === 'heic' ? quickProblem(head, format) : null;
-  if (quick || format === null) return { problem: `it ${quick}` };
+  // Only files that may hold pages are opened here. Anything else is one page, good or bad: if it cannot be
+  // read, preparing that page says why (a missing-input page in status and explain, not a lost file).
   if (format === 'tiff') {
     const sharp = (await import('sharp')).default;
     try {
@@ -36,7 +35,7 @@ export async function probeSource(abs: string): Promise<Probe | PrepareProblem> 
     const pages = await pdfPageCount(fs.readFileSync(abs));
     return typeof pages === 'number' ? { format, pages } : pages;
   }
-  return { format, pages: 1 };
+  return { format: format ?? 'unknown', pages: 1 };
 }
 
 export function readHead(abs: string, bytes = SNIFF_BYTES): Buffer {

@@ -113,5 +113,14 @@ describe('local.languages', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /ocrfile\.ts at local\.languages: no tesseract model for "xyz" \(looked in tessdata, @tesseract\.js-data\/xyz, /);
     assert.match(r.stderr, /Install Debian's tesseract-ocr-xyz, or put xyz\.traineddata in a folder and set local\.langPath to it\./);
+    // An encoding the engine does not take is refused up front, as is an unknown image option.
+    write(dir, 'ocrfile.ts', ocrfile("\n  images: { format: 'webp', gemini: { maxLongEdge: 2048, qualty: 80 } },"));
+    const bad = await runCli(dir, ['status']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /ocrfile\.ts at images\.gemini\.qualty: unknown option "qualty"\n {2}Did you mean "quality"\?/);
+    write(dir, 'ocrfile.ts', ocrfile("\n  images: { format: 'webp' },"));
+    const webp = await runCli(dir, ['status']);
+    assert.equal(webp.code, 2);
+    assert.match(webp.stderr, /^ocrmake: ocrfile\.ts at images\.local\.format: the local engine takes png, jpeg images, not webp\n {2}Set images\.local\.format to 'auto' or one of png, jpeg\.$/m);
   });
 });

@@ -12,7 +12,7 @@ import { canonicalJson, sha256 } from '../util/hash.js';
 import { relPath } from '../util/fs.js';
 import { knownKeys, OcrfileShape } from './schema.js';
 import { DEFAULTS, DEFAULT_MODEL, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
-import { resolveImages, resolveLocal } from './images.js';
+import { IMAGE_ACCEPTS, resolveImages, resolveLocal } from './images.js';
 import type { FilterValue } from './define.js';
 
 export const OCRFILE = 'ocrfile.ts';
@@ -273,6 +273,12 @@ function checkConfig(c: ResolvedConfig, problems: Problem[]): void {
   if (c.target.hasAlternation) add('target', 'the target pattern may not contain {a,b} alternatives', 'One page has exactly one output path.');
   for (const f of c.filters) {
     if (!c.keyWildcards.includes(f.wildcard)) add(`filters.${f.wildcard}`, `no wildcard {${f.wildcard}} in the image pattern`, `Filter on one of: ${c.keyWildcards.join(', ')}.`);
+  }
+  for (const family of ['local', 'gemini'] as const) {
+    const format = c.images[family].format;
+    if (format !== 'auto' && !IMAGE_ACCEPTS[family].formats.includes(format)) {
+      add(`images.${family}.format`, `the ${family} engine${family === 'gemini' ? 's take' : ' takes'} ${IMAGE_ACCEPTS[family].formats.join(', ')} images, not ${format}`, `Set images.${family}.format to 'auto' or one of ${IMAGE_ACCEPTS[family].formats.join(', ')}.`);
+    }
   }
   if (!fs.existsSync(c.rule.promptPath)) {
     problems.push({ reason: 'prompt-missing', file: rel, at: 'rule.prompt', message: `prompt file ${c.rule.promptFile} does not exist`, hint: 'Create it, or point the rule at an existing template under prompts/.' });

@@ -34,7 +34,7 @@ export async function estimatePlan(p: Project, o: EstimateOptions): Promise<Cost
   const keys = [...o.send, ...o.waiting];
   const prompts = local ? new Map<TargetKey, string>() : promptsOf(p, keys);
   // The size each page's prepared image will have (prepare/size.ts), not its source's: tokens are counted on what is sent.
-  const sizes = await preparedSizes(keys.flatMap((key) => {
+  const sizes = local ? new Map<string, { width: number; height: number }>() : await preparedSizes(keys.flatMap((key) => {
     const page = p.index.byKey.get(key);
     return page?.image ? [{ key, path: path.join(p.config.root, page.image), sourcePage: page.sourcePage }] : [];
   }), p.config.images[imageFamily(p.engine)], imageSize);

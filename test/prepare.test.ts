@@ -138,6 +138,16 @@ describe('the Preparer', () => {
     assert.ok(!('problem' in (await make('local').prepare({ path: p, rel: 'scans/bad.tif', sourceHash: asHash(sha256(fs.readFileSync(p))), sourcePage: 3 }))), 'page 3 is fine');
   });
 
+  test('an image over the engine\'s byte limit becomes JPEG, then smaller, until it fits', async () => {
+    const accepts = { formats: ['png', 'jpeg', 'webp'] as const, maxBytes: 60_000 };
+    const prep = new Preparer({ cacheDir: tmp(), family: 'gemini', settings: DEFAULT_IMAGES.gemini, accepts: { ...accepts, formats: [...accepts.formats] } });
+    const r = ok(await prep.prepare(target('tiff-jpeg-rgb.tif')));
+    assert.equal(r.format, 'jpeg');
+    assert.ok(r.bytes <= 60_000 && fs.statSync(r.path).size === r.bytes, `${r.bytes} bytes`);
+    const png = ok(await make('gemini').prepare(target('tiff-jpeg-rgb.tif')));
+    assert.equal(png.format, 'png', 'without the limit: lossless');
+  });
+
   test('grayscale, a chosen format, and gc of images not used lately', async () => {
     const cacheDir = tmp();
     const grey = ok(await make('gemini', { grayscale: true, format: 'jpeg', quality: 80 }, cacheDir).prepare(target('tiff-jpeg-rgb.tif')));

@@ -19,9 +19,7 @@ import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/t
 import type { Fingerprint, TargetKey } from '../types.js';
 import { Heap } from '../util/heap.js';
 import type { Request } from '../fingerprint/snapshot.js';
-import { imageFamily } from '../config/images.js';
-import { Preparer } from '../prepare/preparer.js';
-import type { PreparedRequest } from '../prepare/types.js';
+import { JobPreparer } from './prepare-jobs.js';
 import { sha256 } from '../util/hash.js';
 import { serialise, writeOutput } from './outputs.js';
 import { formatUsd, type CostEstimate } from '../plan/estimate.js';
@@ -108,8 +106,7 @@ export class BuildLoop {
   readonly #events: Array<{ outcome: Outcome | null; job?: string } | { done: Job; error: unknown }> = [];
   #wake: (() => void) | null = null;
   #engine: Engine | null = null;
-  /** Made with the engine, when the first page is sent: a no-op build never loads an image library. */
-  #preparer: Preparer | null = null;
+  readonly #images: JobPreparer;
   #running = 0;
   #lastSave = Date.now();
   #saveNow = false;
@@ -128,6 +125,7 @@ export class BuildLoop {
     this.#selected = sel.keys;
     this.#forced = opts.force ? new Set(sel.explicit) : new Set();
     this.#attempts = attemptsOf(p);
+    this.#images = new JobPreparer(p, (message) => opts.emit({ event: 'warning', message }));
     for (const chain of p.index.chains) {
       chain.pages.forEach((pg, i) => this.#remaining.set(pg.key, p.fingerprints.chainDependent ? chain.pages.length - i : 1));
     }
@@ -293,7 +291,7 @@ export class BuildLoop {
       let ready: Job = 'unprepared' in job ? { id: job.id, requests: [], records: job.unprepared.map((r) => ({ key: r.key, fingerprint: r.fingerprint })) } : job;
       try {
         if ('unprepared' in job) {
-          ready = { ...ready, requests: await this.#prepare(engine, job, signal) };
+          ready = { ...ready, requests: await this.#images.prepare(engine, job.unprepared, signal, (outcome) => this.#push({ outcome, job: job.id })) };
           if (ready.requests.length === 0) return;
         }
         for await (const outcome of engine.run(ready, signal)) this.#push({ outcome, job: job.id });
@@ -303,37 +301,6 @@ export class BuildLoop {
         this.#push({ done: ready, error });
       }
     })();
-  }
-
-  /** The job's requests with their prepared images; pages whose image cannot be prepared are answered here. */
-  async #prepare(engine: Engine, job: UnpreparedJob, signal: AbortSignal): Promise<PreparedRequest[]> {
-    const family = engine.images;
-    if (family === null) return job.unprepared.map((r) => ({ ...r, image: null }));
-    // The fingerprint recorded the settings of the build's engine family: prepare with exactly those.
-    if (family !== imageFamily(this.#p.engine)) throw new Error(`the ${engine.name} engine takes ${family} images, but the build fingerprinted ${imageFamily(this.#p.engine)} ones`);
-    this.#preparer ??= new Preparer({ cacheDir: this.#p.cacheDir, family, settings: this.#p.config.images[family], warn: (message) => this.#opts.emit({ event: 'warning', message }) });
-    const preparer = this.#preparer;
-    const root = this.#p.config.root;
-    const prepared = await Promise.all(
-      job.unprepared.map(async (r) => {
-        if (signal.aborted) return null;
-        try {
-          return { r, image: await preparer.prepare({ path: r.imagePath, rel: r.page.image ?? path.relative(root, r.imagePath), sourceHash: r.sourceHash, sourcePage: r.sourcePage }) };
-        } catch (err) {
-          // The cache's disk failed, not the page: stop the build, charge nothing (DESIGN §14).
-          const e = err as NodeJS.ErrnoException;
-          if (typeof e?.code !== 'string') throw err;
-          throw new EngineStop(`cannot write prepared images under ${path.relative(root, path.join(this.#p.cacheDir, 'prepared'))} (${e.code ?? e.message}); free some space or fix the folder's permissions, then build again`);
-        }
-      }),
-    );
-    const ready: PreparedRequest[] = [];
-    for (const p of prepared) {
-      if (!p) continue;
-      if ('problem' in p.image) this.#push({ outcome: { ok: false, key: p.r.key, fingerprint: p.r.fingerprint, class: 'input-error', message: p.image.problem, charge: true }, job: job.id });
-      else ready.push({ ...p.r, image: p.image });
-    }
-    return ready;
   }
 
   #push(e: { outcome: Outcome | null; job?: string } | { done: Job; error: unknown }): void {
@@ -597,7 +564,7 @@ export class BuildLoop {
       costUsd: costOf(this.#p.engine, this.#p.engine === 'local' ? null : this.#p.config.rule.model, this.#counts.tokensIn, this.#counts.tokensOut, this.#p.config.prices),
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       dryRun: this.#opts.dryRun,
-      decoded: this.#preparer?.decoded ?? 0,
+      decoded: this.#images.decoded,
       probed: this.#p.sources.probed,
     };
     emit({ event: 'summary', ...summary });
@@ -607,7 +574,7 @@ export class BuildLoop {
 
   async close(): Promise<void> {
     await this.#engine?.close();
-    await this.#preparer?.close();
+    await this.#images.close();
   }
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Sharp } from 'sharp';
-import { IMAGE_ACCEPTS, type ImageFamily, type ImageSettings, type PreparedFormat } from '../config/images.js';
+import { IMAGE_ACCEPTS, type ImageAccepts, type ImageFamily, type ImageSettings, type PreparedFormat } from '../config/images.js';
 import { prepareProfile, sourceKind } from '../fingerprint/request.js';
 import type { ContentHash } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
@@ -34,6 +34,8 @@ export interface PreparerOptions {
   settings: ImageSettings;
   /** A non-fatal note about a source (a multi-page file read as one page). */
   warn?: (message: string) => void;
+  /** What the engine takes; default the family's (config/images.ts). Tests give smaller limits. */
+  accepts?: ImageAccepts;
 }
 
 /** Leave the file alone: a retry (or the next build) would meet the same bytes. */
@@ -44,6 +46,7 @@ export class Preparer {
   readonly #tmp: string;
   readonly #family: ImageFamily;
   readonly #settings: ImageSettings;
+  readonly #accepts: ImageAccepts;
   readonly #warn: (message: string) => void;
   readonly #pdfs = new PdfDocuments();
   readonly #warned = new Set<string>();
@@ -58,11 +61,12 @@ export class Preparer {
     this.#tmp = path.join(o.cacheDir, 'tmp');
     this.#family = o.family;
     this.#settings = o.settings;
+    this.#accepts = o.accepts ?? IMAGE_ACCEPTS[o.family];
     this.#warn = o.warn ?? (() => {});
   }
 
   async prepare(t: PrepareTarget): Promise<PreparedImage | PrepareProblem> {
-    const profile = prepareProfile(this.#settings, this.#family, sourceKind(t.rel));
+    const profile = { ...prepareProfile(this.#settings, this.#family, sourceKind(t.rel)), accepts: this.#accepts };
     const key = sha256(canonicalJson({ profile, source: t.sourceHash, page: t.sourcePage }));
     const cached = this.#cached(key, t);
     if (cached) return cached;
@@ -128,7 +132,7 @@ export class Preparer {
 
   async #encode(key: string, t: PrepareTarget, source: SourceFormat, bytes: Buffer, d: DecodedPage): Promise<PreparedImage> {
     const s = this.#settings;
-    const accepts = IMAGE_ACCEPTS[this.#family];
+    const accepts = this.#accepts;
     const upright = oriented(d.width, d.height, d.orientation);
     let fit = fitLongEdge(upright.width, upright.height, s.maxLongEdge);
     const turn = (d.orientation ?? 1) > 1;

@@ -63,7 +63,8 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
   const one = (file: string, kind: string, n: Sample = 'a1'): void => void fixtures.push({ file, kind, pages: [{ page: 1, text: groundTruth(n), twin: `png-${n}.png` }] });
   const RES = { xres: 150 / 25.4, yres: 150 / 25.4 };
   const grey = () => sharp(samplePng('a1')).toColourspace('b-w');
-  const bilevel = async () => sharp(await sharp(samplePng('a1')).resize(2200, 3000, { kernel: 'lanczos3' }).toColourspace('b-w').png().toBuffer()).threshold(150).toColourspace('b-w');
+  const upscaled = await sharp(samplePng('a1')).resize(2200, 3000, { kernel: 'lanczos3' }).toColourspace('b-w').raw().toBuffer();
+  const bilevel = () => sharp(upscaled, { raw: { width: 2200, height: 3000, channels: 1 } }).threshold(150).toColourspace('b-w');
 
   for (const n of PAGES) {
     fs.copyFileSync(samplePng(n), at(`png-${n}.png`));
@@ -76,7 +77,7 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
   await sharp(samplePng('a1')).toColourspace('srgb').tiff({ compression: 'jpeg', quality: 90, ...RES }).toFile(at('tiff-jpeg-rgb.tif'));
   one('tiff-jpeg-rgb.tif', 'TIFF JPEG RGB');
   for (const [compression, name] of [['ccittfax4', 'g4'], ['packbits', 'packbits'], ['lzw', 'lzw']] as const) {
-    await (await bilevel()).tiff({ compression, bitdepth: 1, predictor: 'none', xres: 300 / 25.4, yres: 300 / 25.4 }).toFile(at(`tiff-${name}-1.tif`));
+    await bilevel().tiff({ compression, bitdepth: 1, predictor: 'none', xres: 300 / 25.4, yres: 300 / 25.4 }).toFile(at(`tiff-${name}-1.tif`));
     one(`tiff-${name}-1.tif`, `TIFF ${name} 1-bit`);
   }
   await grey().tiff({ compression: 'lzw', bitdepth: 2, predictor: 'none', ...RES }).toFile(at('tiff-lzw-2.tif'));
@@ -110,7 +111,7 @@ export async function makeFixtures(dir: string): Promise<Manifest> {
   one('webp.webp', 'WebP');
   await grey().gif().toFile(at('gif.gif'));
   one('gif.gif', 'GIF');
-  await grey().avif({ quality: 80 }).toFile(at('avif.avif'));
+  await grey().avif({ quality: 80, effort: 0 }).toFile(at('avif.avif'));
   one('avif.avif', 'AVIF');
   fs.writeFileSync(at('bmp.bmp'), bmp24(await grey().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })));
   one('bmp.bmp', 'BMP 24-bit');

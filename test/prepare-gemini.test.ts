@@ -169,6 +169,20 @@ describe('images prepared for Gemini', () => {
     assert.equal(s['decoded'], 2);
   });
 
+  test('the interactive engine is sent the same prepared images, inline', async () => {
+    sent.length = 0;
+    const r = await buildAgainst(dir, fake, ['--engine', 'gemini']);
+    expectExit(r, 1);
+    assert.equal(eventsOf(r, 'built').length, GOOD.length + 2);
+    assert.ok(sent.length >= GOOD.length + 2);
+    for (const im of sent) {
+      assert.ok(['image/png', 'image/jpeg', 'image/webp'].includes(im.mime), `${im.key}: ${im.mime}`);
+      const m = await sharp(im.bytes).metadata();
+      assert.ok(Math.max(m.width!, m.height!) <= 1600, `${im.key}: ${m.width}×${m.height}`);
+    }
+    assert.ok(fake.requestsFor('generate').length > 0, 'generateContent calls, not batches');
+  });
+
   test('cleanup', async () => {
     await fake.close();
     assert.deepEqual(fake.errors, []);

@@ -110,6 +110,15 @@ describe('the Preparer', () => {
     assert.notEqual(page3.hash, one.hash, 'another page, other pixels');
   });
 
+  test('a multi-page file named as one page is read as its first page, with a warning naming it once', async () => {
+    const warnings: string[] = [];
+    const prep = new Preparer({ cacheDir: tmp(), family: 'local', settings: DEFAULT_IMAGES.local, warn: (m) => warnings.push(m) });
+    const first = ok(await prep.prepare(target('tiff-3-page.tif')));
+    const page1 = ok(await make('local').prepare(target('tiff-3-page.tif', 1)));
+    assert.equal(first.hash, page1.hash);
+    assert.deepEqual(warnings, ['tiff-3-page.tif has 3 pages, but the image pattern names one page per file: only its first page is read. To read every page, leave the page number out of the file name in pages.image (README "PDFs and multi-page TIFFs").']);
+  });
+
   test('downscaling to the long edge scales the resolution; EXIF orientation is applied; JPEG stays JPEG', async () => {
     const small = ok(await make('local', { maxLongEdge: 750 }).prepare(target('tiff-lzw-8.tif')));
     assert.deepEqual([small.width, small.height, small.scale, small.dpi], [550, 750, 0.5, 75]);

@@ -120,7 +120,7 @@ export class Preparer {
     if ('problem' in decoded) return { problem: `${where} could not be decoded (${decoded.problem}); ${REPLACE}` };
     if (t.sourcePage === null && decoded.pages > 1 && !this.#warned.has(t.rel)) {
       this.#warned.add(t.rel);
-      this.#warn(`${t.rel} has ${decoded.pages} pages, but the image pattern names one page per file: only its first page is read. To read every page, leave the page number out of the file name in pages.image (README "Multi-page sources").`);
+      this.#warn(`${t.rel} has ${decoded.pages} pages, but the image pattern names one page per file: only its first page is read. To read every page, leave the page number out of the file name in pages.image (README "PDFs and multi-page TIFFs").`);
     }
     try {
       return await this.#encode(key, t, format, bytes, decoded);
@@ -154,7 +154,7 @@ export class Preparer {
       out = await encode(pipeline(d.image.clone(), turn, d.hasAlpha, fit, upright, grey), format, s.quality);
       if (accepts.maxBytes === null || out.length <= accepts.maxBytes || tries >= 12) break;
       // Too large for the engine: JPEG first (a colour scan as PNG can be huge), then smaller steps.
-      if (format === 'png') format = accepts.formats.includes('jpeg') ? 'jpeg' : format;
+      if (format === 'png' && accepts.formats.includes('jpeg')) format = 'jpeg';
       else fit = fitLongEdge(fit.width, fit.height, Math.round(Math.max(fit.width, fit.height) * 0.85));
     }
     const meta = {

@@ -174,6 +174,7 @@ function instantEngine(): Engine {
   const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
   return {
     name: 'local',
+    images: null, // reads no image: nothing is prepared (OCR-ing is not what is measured)
     jobSize: 500,
     maxJobs: 2,
     counters,

@@ -31,6 +31,12 @@ export interface Summary {
   seconds: number;
   /** True for build --dry-run: nothing was sent or written. */
   dryRun: boolean;
+  /**
+   * Source images decoded to prepare what was sent, and source files whose pages were counted by a header
+   * read, in this run (0 and 0 for a no-op build: the stat cache vouches for every file). Always set by builds.
+   */
+  decoded?: number;
+  probed?: number;
 }
 
 export type BuildEvent =

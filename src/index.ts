@@ -2,6 +2,7 @@
 export { defineOcrfile, defineRule } from './config/define.js';
 export type {
   OcrfileInput,
+  ImageOptions,
   RuleDefinition,
   EngineName,
   FilterValue,

@@ -165,7 +165,7 @@ describe('bad inputs', { concurrency: 3 }, () => {
     assert.equal(errorOf(none), 'ocrfile.ts: no default export\n  End it with export default defineOcrfile({ pages, target, rule }) (README "ocrfile.ts").');
   });
 
-  test('3. a pattern without the order wildcard: exit 2 naming pages.image and the wildcard', async () => {
+  test('3. a pattern without the order wildcard means multi-page files; a target without it: exit 2 naming target and both fixes', async () => {
     const dir = project([1], {
       'ocrfile.ts': ocrfile(`{ image: 'dataset/raw_image_dataset/{state}/{school}/{year}/{n}.png' }`).replace('{page}.json', '{n}.json'),
     });
@@ -173,15 +173,15 @@ describe('bad inputs', { concurrency: 3 }, () => {
     assert.equal(r.code, 2, r.stderr);
     assert.equal(
       errorOf(r),
-      'ocrfile.ts at pages.image: the image pattern has no order wildcard {page}\n' +
-        '  Put {page} where the page number is in the file name (e.g. .../{page}.{jpg,png}), or set pages.order to the wildcard that numbers pages.',
+      'ocrfile.ts at target: the target pattern does not use {page}, so two pages would share one output\n' +
+        '  The image pattern has no {page}, so each image file is read as a multi-page source (PDF, TIFF) whose pages are numbered {page}: use {page} in the target. If another wildcard holds the page number, set pages.order to it.',
     );
 
-    // order: 'leaf' that no pattern uses.
+    // order: 'leaf' that no pattern uses: the allow-list (with {page}) no longer names pages the way the image pattern does.
     put(dir, 'ocrfile.ts', ocrfile(GOOD_PAGES.replace('\n  }', "\n    order: 'leaf',\n  }")));
     const r2 = await runCli(dir, ['status']);
     assert.equal(r2.code, 2, r2.stderr);
-    assert.match(errorOf(r2), /^ocrfile\.ts at pages\.image: the image pattern has no order wildcard \{leaf\}\n {2}Put \{leaf\} where the page number is/);
+    assert.match(errorOf(r2), /^ocrfile\.ts at pages\.allowList: the allow-list pattern uses \{state\}, \{school\}, \{year\}, \{page\} but pages are named by \{state\}, \{school\}, \{year\}, \{page\}, \{leaf\}\n {2}Use the image pattern's wildcards plus \{leaf\}/);
 
     // A pattern that does not parse names itself.
     put(dir, 'ocrfile.ts', ocrfile(GOOD_PAGES.replace('{page}.{png,jpg}', '{page.png')));
@@ -268,10 +268,10 @@ describe('bad inputs', { concurrency: 3 }, () => {
     const missing = Object.fromEntries(r.events.filter((e) => e.event === 'missing-input').map((e) => [e.key, e.detail]));
     assert.deepEqual(Object.keys(missing).sort(), [key(2), key(3), key(4), key(5)]);
     assert.equal(missing[key(2)], `${image('2.png')} is truncated (the PNG data ends before its IEND chunk); ${replace}`);
-    assert.equal(missing[key(3)], `${image('3.png')} is not a readable image (not PNG, JPEG, GIF, BMP, TIFF or WebP data); ${replace}`);
-    assert.equal(missing[key(4)], `${image('4.png')} is not a readable image (not PNG, JPEG, GIF, BMP, TIFF or WebP data); ${replace}`);
-    // libpng's own reason (here "bad adaptive filter value"), not tesseract.js's "Error attempting to read image".
-    assert.match(missing[key(5)], new RegExp(`^${esc(image('5.png'))} could not be decoded \\(libpng error: [^)]+\\); ${replace}$`));
+    assert.equal(missing[key(3)], `${image('3.png')} is not a readable image (not PNG, JPEG, TIFF, JPEG 2000, PDF, WebP, GIF, BMP or AVIF data); ${replace}`);
+    assert.equal(missing[key(4)], `${image('4.png')} is not a readable image (not PNG, JPEG, TIFF, JPEG 2000, PDF, WebP, GIF, BMP or AVIF data); ${replace}`);
+    // The decoder's own reason (libvips reading it with libpng), found by the prepare stage before any engine runs.
+    assert.match(missing[key(5)], new RegExp(`^${esc(image('5.png'))} could not be decoded \\(vipspng: [^)]+\\); ${replace}$`));
     for (const e of r.events.filter((e) => e.event === 'failed')) {
       assert.equal(e.class, 'input-error');
       assert.equal(e.dead, true, 'a bad file is not retried: the same bytes fail the same way');

@@ -12,6 +12,11 @@ export interface Components {
   schema: ContentHash;
   /** The template file, to tell a template edit from a context change. */
   template: ContentHash | null;
+  /**
+   * How the image is prepared for the engine (config/images.ts settings that apply to this source). Absent
+   * in records written before images were prepared.
+   */
+  prepare?: ContentHash | null;
 }
 
 export type Origin = 'built' | 'restored' | 'recovered' | 'adopted';
@@ -34,6 +39,15 @@ export interface TargetRecord {
   batch: string | null;
   tokensIn: number | null;
   tokensOut: number | null;
+}
+
+/** What a header read of a source file found: its format and page count. */
+export interface SourceRow {
+  hash: string;
+  format: string;
+  pages: number;
+  /** `problem`: why the file could not be read (pages is 0 then). */
+  info: { problem?: string };
 }
 
 export interface FileHashRow {

@@ -1,7 +1,7 @@
 // The cache's SQL schema and its migrations. `meta.schema_version` says which migrations ran; a newer
 // ocrmake applies the missing ones in order, an older one refuses a newer cache instead of corrupting it.
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema (DESIGN §7).
@@ -100,6 +100,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE configs (
     hash TEXT PRIMARY KEY,
     json TEXT NOT NULL
+  );
+  `,
+  // 3: what a header read found in a source file (format and page count), by content hash, so discovery of
+  //    multi-page sources (PDF, TIFF) and the cost estimate never open a file twice (prepare/sources.ts).
+  `
+  CREATE TABLE sources (
+    hash TEXT PRIMARY KEY,
+    format TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    info TEXT NOT NULL              -- JSON: {problem} when the file could not be read (pages = 0)
   );
   `,
 ];

@@ -8,7 +8,7 @@ import { asFingerprint, asHash, asKey, type Fingerprint, type TargetKey } from '
 import { writeFileAtomic } from '../util/fs.js';
 import { redactDeep } from '../util/secrets.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import type { AttemptRow, FailureRow, FileHashRow, TargetRecord } from './records.js';
+import type { AttemptRow, FailureRow, FileHashRow, SourceRow, TargetRecord } from './records.js';
 
 export const STATE_FILE = 'state.sqlite';
 
@@ -156,6 +156,27 @@ export class StateStore {
       this.#dirtyTargets.delete(key);
       this.#dirty = true;
     }
+  }
+
+  // --- source files: what a header read found (written through: a probe is rare, and never repeated) ---
+
+  #sources: Map<string, SourceRow> | null = null;
+
+  /** The recorded header read of the source file with this content hash, or null. */
+  source(hash: string): SourceRow | null {
+    if (!this.#sources) {
+      this.#sources = new Map();
+      const res = this.#db.exec('SELECT hash, format, pages, info FROM sources')[0];
+      for (const r of res?.values ?? []) this.#sources.set(String(r[0]), { hash: String(r[0]), format: String(r[1]), pages: Number(r[2]), info: JSON.parse(String(r[3])) });
+    }
+    return this.#sources.get(hash) ?? null;
+  }
+
+  setSource(row: SourceRow): void {
+    this.source(row.hash);
+    this.#sources!.set(row.hash, row);
+    this.#db.run('INSERT OR REPLACE INTO sources (hash, format, pages, info) VALUES (?, ?, ?, ?)', [row.hash, row.format, row.pages, JSON.stringify(row.info)]);
+    this.#dirty = true;
   }
 
   setFileHash(row: FileHashRow): void {

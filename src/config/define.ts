@@ -102,6 +102,32 @@ export interface OcrfileInput {
   prices?: Record<string, { input: number; output: number }>;
   /** Braintrust tracing: the project (BRAINTRUST_PROJECT wins); tracing also needs BRAINTRUST_API_KEY. */
   braintrust?: { project?: string };
+  /** How the image each engine receives is prepared; `local` and `gemini` override the rest for that engine. */
+  images?: ImageOptions & { local?: ImageOptions; gemini?: ImageOptions };
+  /** Settings of the offline local engine (tesseract.js). */
+  local?: {
+    /** tesseract languages, e.g. `['deu', 'eng']`. Default `['eng']`. */
+    languages?: string[];
+    /** A folder of `<lang>.traineddata` files (relative to the project root), searched before the others. */
+    langPath?: string;
+    /** The sources' resolution for tesseract: `auto` (default) reads it from the file, else derives it from the page size. */
+    dpi?: number | 'auto';
+    /** tesseract page segmentation mode, 0–13. Default 3 (fully automatic). */
+    psm?: number;
+  };
+}
+
+export interface ImageOptions {
+  /** Longer side in pixels after preparation (never enlarged); null keeps the source size. */
+  maxLongEdge?: number | null;
+  /** `auto` keeps JPEG and WebP sources as they are encoded and makes PNG of everything else. */
+  format?: 'auto' | 'png' | 'jpeg' | 'webp';
+  /** JPEG/WebP quality, 1–100. Default 90. */
+  quality?: number;
+  /** Convert to grey. Default false. */
+  grayscale?: boolean;
+  /** Resolution for rendering PDF pages that are not one scanned image. Default 300. */
+  dpi?: number;
 }
 
 export function defineRule<T>(rule: RuleDefinition<T>): RuleDefinition<T> {

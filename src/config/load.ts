@@ -13,6 +13,7 @@ import { relPath } from '../util/fs.js';
 import { knownKeys, OcrfileShape } from './schema.js';
 import { modelOptions, type OptionProblem } from './model-options.js';
 import { DEFAULTS, DEFAULT_MODEL, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
+import { IMAGE_ACCEPTS, resolveImages, resolveLocal } from './images.js';
 import type { FilterValue } from './define.js';
 
 export const OCRFILE = 'ocrfile.ts';
@@ -175,6 +176,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   const target = pattern(input.target, 'target');
   if (!image || !target || (input.pages.allowList !== undefined && !allowList)) return null;
   const order = input.pages.order ?? 'page';
+  const pageInFile = !image.wildcards.includes(order);
 
   const r = input.rule;
   let jsonSchema: Record<string, unknown> = {};
@@ -216,6 +218,8 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
     allowList,
     image,
     order,
+    pageInFile,
+    keyWildcards: Object.freeze(pageInFile ? [...image.wildcards, order] : [...image.wildcards]),
     target,
     chainWildcards: Object.freeze(image.wildcards.filter((w) => w !== order)),
     rule: Object.freeze(rule),
@@ -232,6 +236,8 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
     }),
     prices: Object.freeze({ ...(input.prices ?? {}) }),
     braintrust: Object.freeze({ project: input.braintrust?.project ?? null }),
+    images: resolveImages(input.images),
+    local: resolveLocal(root, input.local),
   });
 }
 
@@ -255,18 +261,24 @@ export function makeFilter(wildcard: string, value: FilterValue): Filter {
 function checkConfig(c: ResolvedConfig, problems: Problem[]): void {
   const rel = relPath(c.root, c.file);
   const add = (at: string, message: string, hint: string) => problems.push({ reason: 'config-invalid', file: rel, at, message, hint });
-  if (!c.image.wildcards.includes(c.order)) {
-    add('pages.image', `the image pattern has no order wildcard {${c.order}}`, `Put {${c.order}} where the page number is in the file name (e.g. .../{${c.order}}.{jpg,png}), or set pages.order to the wildcard that numbers pages.`);
-  }
+  // No order wildcard in the image pattern is allowed: each file is then a multi-page source (pageInFile).
   if (c.allowList) {
-    const a = [...c.allowList.wildcards].sort().join(','), i = [...c.image.wildcards].sort().join(',');
-    if (a !== i) add('pages.allowList', `the allow-list pattern uses {${c.allowList.wildcards.join('}, {')}} but the image pattern uses {${c.image.wildcards.join('}, {')}}`, 'Both patterns must use the same wildcards.');
+    const a = [...c.allowList.wildcards].sort().join(','), i = [...c.keyWildcards].sort().join(',');
+    if (a !== i) {
+      add('pages.allowList', `the allow-list pattern uses {${c.allowList.wildcards.join('}, {')}} but pages are named by {${c.keyWildcards.join('}, {')}}`, c.pageInFile ? `Use the image pattern's wildcards plus {${c.order}} (the page inside the file).` : 'Both patterns must use the same wildcards.');
+    }
     if (c.allowList.hasAlternation) add('pages.allowList', 'the allow-list pattern may not contain {a,b} alternatives', 'Use one extension for allow-list files.');
   }
-  const missing = c.image.wildcards.filter((w) => !c.target.wildcards.includes(w));
-  if (missing.length > 0) add('target', `the target pattern does not use {${missing.join('}, {')}}, so two pages would share one output`, 'Use every wildcard of the image pattern in the target pattern.');
-  const extra = c.target.wildcards.filter((w) => !c.image.wildcards.includes(w));
-  if (extra.length > 0) add('target', `the target pattern uses {${extra.join('}, {')}}, which the image pattern does not define`, 'Use only wildcards of the image pattern.');
+  const missing = c.keyWildcards.filter((w) => !c.target.wildcards.includes(w));
+  const pageNote = c.pageInFile ? ` (with {${c.order}} for the page inside the file)` : '';
+  if (missing.length > 0) {
+    const hint = c.pageInFile && missing.includes(c.order)
+      ? `The image pattern has no {${c.order}}, so each image file is read as a multi-page source (PDF, TIFF) whose pages are numbered {${c.order}}: use {${c.order}} in the target. If another wildcard holds the page number, set pages.order to it.`
+      : `Use every wildcard of the image pattern in the target pattern${pageNote}.`;
+    add('target', `the target pattern does not use {${missing.join('}, {')}}, so two pages would share one output`, hint);
+  }
+  const extra = c.target.wildcards.filter((w) => !c.keyWildcards.includes(w));
+  if (extra.length > 0) add('target', `the target pattern uses {${extra.join('}, {')}}, which the image pattern does not define`, `Use only wildcards of the image pattern${pageNote}.`);
   if (c.target.hasAlternation) add('target', 'the target pattern may not contain {a,b} alternatives', 'One page has exactly one output path.');
   // An output that can land on an input would overwrite scans (or labels) with JSON: refused outright.
   for (const [at, input] of [['pages.image', c.image], ['pages.allowList', c.allowList]] as const) {
@@ -275,7 +287,13 @@ function checkConfig(c: ResolvedConfig, problems: Problem[]): void {
     }
   }
   for (const f of c.filters) {
-    if (!c.image.wildcards.includes(f.wildcard)) add(`filters.${f.wildcard}`, `no wildcard {${f.wildcard}} in the image pattern`, `Filter on one of: ${c.image.wildcards.join(', ')}.`);
+    if (!c.keyWildcards.includes(f.wildcard)) add(`filters.${f.wildcard}`, `no wildcard {${f.wildcard}} in the image pattern`, `Filter on one of: ${c.keyWildcards.join(', ')}.`);
+  }
+  for (const family of ['local', 'gemini'] as const) {
+    const format = c.images[family].format;
+    if (format !== 'auto' && !IMAGE_ACCEPTS[family].formats.includes(format)) {
+      add(`images.${family}.format`, `the ${family} engine${family === 'gemini' ? 's take' : ' takes'} ${IMAGE_ACCEPTS[family].formats.join(', ')} images, not ${format}`, `Set images.${family}.format to 'auto' or one of ${IMAGE_ACCEPTS[family].formats.join(', ')}.`);
+    }
   }
   if (!fs.existsSync(c.rule.promptPath)) {
     problems.push({ reason: 'prompt-missing', file: rel, at: 'rule.prompt', message: `prompt file ${c.rule.promptFile} does not exist`, hint: 'Create it, or point the rule at an existing template under prompts/.' });

@@ -5,6 +5,7 @@ import type { Pattern } from '../graph/pattern.js';
 import type { ContentHash } from '../types.js';
 import type { MediaResolution } from '../cost/models.js';
 import type { ModelPrice } from '../cost/pricing.js';
+import type { ImageFamily, ImageSettings, LocalOcrSettings } from './images.js';
 
 export interface ResolvedRule {
   readonly name: string;
@@ -45,6 +46,13 @@ export interface ResolvedConfig {
   readonly allowList: Pattern | null;
   readonly image: Pattern;
   readonly order: string;
+  /**
+   * True when the image pattern has no order wildcard: each file is a multi-page source (PDF, multi-page
+   * TIFF) and the page number is the 1-based page index inside it.
+   */
+  readonly pageInFile: boolean;
+  /** The wildcards of a key, in key order: the image pattern's, then the order wildcard if the pattern has none. */
+  readonly keyWildcards: readonly string[];
   readonly target: Pattern;
   /** The wildcards that identify a chain (all but the order wildcard), in pattern order. */
   readonly chainWildcards: readonly string[];
@@ -65,6 +73,9 @@ export interface ResolvedConfig {
   readonly prices: Readonly<Record<string, ModelPrice>>;
   /** Braintrust project from the ocrfile (BRAINTRUST_PROJECT in the environment wins); null: none. */
   readonly braintrust: { readonly project: string | null };
+  /** How images are prepared for each engine family (config/images.ts). */
+  readonly images: Readonly<Record<ImageFamily, ImageSettings>>;
+  readonly local: LocalOcrSettings;
 }
 
 export { DEFAULT_MODEL } from '../cost/models.js';

@@ -61,6 +61,25 @@ const BraintrustShape = z
   })
   .strict();
 
+const ImageOptionsShape = {
+  maxLongEdge: z.number().int().min(64).max(100_000).nullable().optional(),
+  format: z.enum(['auto', 'png', 'jpeg', 'webp']).optional(),
+  quality: z.number().int().min(1).max(100).optional(),
+  grayscale: z.boolean().optional(),
+  dpi: z.number().int().min(36).max(1200).optional(),
+};
+const ImageFamilyShape = z.object(ImageOptionsShape).strict();
+const ImagesShape = z.object({ ...ImageOptionsShape, local: ImageFamilyShape.optional(), gemini: ImageFamilyShape.optional() }).strict();
+
+const LocalShape = z
+  .object({
+    languages: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a tesseract language code such as "eng" or "deu"')).min(1).optional(),
+    langPath: z.string().min(1).optional(),
+    dpi: z.union([z.literal('auto'), z.number().int().min(36).max(2400)]).optional(),
+    psm: z.number().int().min(0).max(13).optional(),
+  })
+  .strict();
+
 export const OcrfileShape = z
   .object({
     pages: PagesShape,
@@ -72,12 +91,17 @@ export const OcrfileShape = z
     execution: ExecutionShape.optional(),
     prices: PricesShape.optional(),
     braintrust: BraintrustShape.optional(),
+    images: ImagesShape.optional(),
+    local: LocalShape.optional(),
   })
   .strict();
 
 /** The option names allowed at a config path (`''` is the top level), for "did you mean" hints. */
 export function knownKeys(at: string): string[] | null {
-  const shapes: Record<string, { shape: object }> = { '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, 'rule.thinking': ThinkingShape, braintrust: BraintrustShape };
+  const shapes: Record<string, { shape: object }> = {
+    '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, 'rule.thinking': ThinkingShape, braintrust: BraintrustShape,
+    images: ImagesShape, 'images.local': ImageFamilyShape, 'images.gemini': ImageFamilyShape, local: LocalShape,
+  };
   const s = shapes[at];
   return s ? Object.keys(s.shape) : null;
 }

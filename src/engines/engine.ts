@@ -2,8 +2,9 @@
 // outcome per request as an async stream. Batched engines turn a job into a Gemini batch; the local and
 // interactive engines run a job's requests through a pool.
 import type { EngineName } from '../config/define.js';
+import type { ImageFamily } from '../config/images.js';
 import type { FailureClass } from '../cache/records.js';
-import type { Request } from '../fingerprint/snapshot.js';
+import type { PreparedRequest } from '../prepare/types.js';
 import type { Fingerprint, TargetKey } from '../types.js';
 
 export type Outcome =
@@ -44,8 +45,8 @@ export type Outcome =
 
 export interface Job {
   readonly id: string;
-  /** Requests to send (empty for a batch re-attached after a crash). */
-  readonly requests: readonly Request[];
+  /** Requests to send, each with its prepared image (empty for a batch re-attached after a crash). */
+  readonly requests: readonly PreparedRequest[];
   /** What the job answers for; defaults to the requests' keys and fingerprints. */
   readonly records?: readonly { key: TargetKey; fingerprint: Fingerprint }[];
 }
@@ -58,6 +59,12 @@ export interface EngineCounters {
 
 export interface Engine {
   readonly name: EngineName;
+  /**
+   * The image settings and formats the engine takes (config/images.ts: what each family accepts); every
+   * request's image is prepared for it before the engine sees it. null: an engine that reads no image
+   * (the test and bench stand-ins), whose requests carry none.
+   */
+  readonly images: ImageFamily | null;
   /** Requests per job and jobs in flight at once. */
   readonly jobSize: number;
   readonly maxJobs: number;

@@ -13,7 +13,7 @@
 // as submitting or active.
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/resolved.js';
-import type { Request } from '../fingerprint/snapshot.js';
+import type { PreparedImage, PreparedRequest } from '../prepare/types.js';
 import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
 import { createLagMs, findByDisplayName, ListFailed, resolveCreate, type Lookup } from './gemini/batch-lookup.js';
 import { NOT_FOUND_LIMIT, readResults, ResultsGone } from './gemini/batch-results.js';
@@ -21,8 +21,7 @@ import { createClient, endpointOf, type Client } from './gemini/client.js';
 import { geminiBaseUrl } from './resolve.js';
 import { authStop, classify, Outage, OutageError, raceAbort, sleep, withRetry, type ApiFailure } from './gemini/errors.js';
 import { checkModel } from './gemini/preflight.js';
-import { imageMime, restRequest } from './gemini/request.js';
-import { imageProblem } from './image-check.js';
+import { restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
 import type { BatchReport } from '../events.js';
 import { tempPath } from '../util/fs.js';
@@ -72,12 +71,16 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   const retry = <T>(fn: () => Promise<T>, signal: AbortSignal, what: string) =>
     withRetry(() => raceAbort(fn(), signal), { attempts: 8, baseMs: retryBaseMs, maxMs: 120_000, signal, outage, onRetry: (f, n, ms) => log(`${what}: ${f.message}; retry ${n} in ${(ms / 1000).toFixed(1)} s`) });
 
-  /** Upload every distinct image once; returns image hash → file URI, or a failure and whether it is the page's fault. */
-  async function uploadImages(requests: readonly Request[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string; charge: boolean; input?: boolean }>> {
+  /**
+   * Upload every distinct prepared image once; returns its hash → file URI, or a failure and whether it is
+   * the page's fault. Uploads are keyed by the bytes sent (the prepared image's hash), so a page prepared the
+   * same way for another request reuses its upload, and a change of preparation uploads anew.
+   */
+  async function uploadImages(requests: readonly PreparedRequest[], signal: AbortSignal): Promise<Map<string, { uri: string; mime: string } | { error: string; charge: boolean }>> {
     const { ai } = await client();
-    const byHash = new Map<string, Request>();
-    for (const r of requests) if (!byHash.has(r.imageHash)) byHash.set(r.imageHash, r);
-    const out = new Map<string, { uri: string; mime: string } | { error: string; charge: boolean; input?: boolean }>();
+    const byHash = new Map<string, PreparedRequest & { image: PreparedImage }>();
+    for (const r of requests) if (!byHash.has(imageOf(r).hash)) byHash.set(imageOf(r).hash, r as PreparedRequest & { image: PreparedImage });
+    const out = new Map<string, { uri: string; mime: string } | { error: string; charge: boolean }>();
     const queue = [...byHash.entries()];
     let outageHit: OutageError | null = null;
     const worker = async () => {
@@ -88,15 +91,9 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
           out.set(hash, { uri: known.uri, mime: known.mime });
           continue;
         }
-        const mime = imageMime(r.imagePath);
+        const mime = r.image.mime;
         try {
-          const bytes = fs.readFileSync(r.imagePath);
-          const problem = imageProblem(bytes);
-          if (problem) {
-            // Never uploaded or sent: the same bytes would fail the same way.
-            out.set(hash, { error: `${r.page.image} ${problem}; replace the file with a good copy`, charge: true, input: true });
-            continue;
-          }
+          const bytes = fs.readFileSync(r.image.path);
           const file = await retry(() => ai.files.upload({ file: new Blob([bytes], { type: mime }), config: { mimeType: mime, displayName: `ocrmake-image-${hash.slice(0, 16)}` } }), signal, `upload of ${r.page.image}`);
           if (!file?.name || !file.uri) throw new Error('the upload returned no file name');
           counters.uploads++;
@@ -312,7 +309,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   }
 
   /** Steps 2–3: uploads, input file, create. Yields failures for pages that cannot be sent. */
-  async function* submit(requests: readonly Request[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
+  async function* submit(requests: readonly PreparedRequest[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
     let uploads: Awaited<ReturnType<typeof uploadImages>>;
     try {
       uploads = await uploadImages(requests, signal);
@@ -334,9 +331,9 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     const lines: string[] = [];
     const sent: JournalRecord[] = [];
     for (const r of requests) {
-      const u = uploads.get(r.imageHash);
+      const u = uploads.get(imageOf(r).hash);
       if (!u || 'error' in u) {
-        yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: u && 'error' in u && u.input ? 'input-error' : 'upload-error', message: u && 'error' in u ? u.error : 'image not uploaded', charge: u && 'error' in u ? u.charge : false };
+        yield { ok: false, key: r.key, fingerprint: r.fingerprint, class: 'upload-error', message: u && 'error' in u ? u.error : 'image not uploaded', charge: u && 'error' in u ? u.charge : false };
         continue;
       }
       lines.push(JSON.stringify({ key: r.key, request: restRequest(o.config, r, { fileData: { fileUri: u.uri, mimeType: u.mime } }) }));
@@ -389,6 +386,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
 
   return {
     name: 'gemini-batch',
+    images: 'gemini',
     jobSize: o.config.execution.batchSize,
     maxJobs: o.config.execution.maxConcurrentBatches,
     counters,
@@ -442,3 +440,8 @@ function resumedJob(b: OpenBatch, name: string | null): ResumedJob {
 }
 
 class AbortedError extends Error {}
+
+function imageOf(r: PreparedRequest): PreparedImage {
+  if (!r.image) throw new Error(`gemini-batch: ${r.key} came without its prepared image`);
+  return r.image;
+}

@@ -2,15 +2,14 @@
 // network errors (RetryInfo honoured). Same requests and outcomes as the batch engine, at the full price.
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/resolved.js';
-import type { Request } from '../fingerprint/snapshot.js';
+import type { PreparedRequest } from '../prepare/types.js';
 import { EngineStop, type Engine, type EngineCounters, type Job, type Outcome } from './engine.js';
 import { createClient, endpointOf, type Client } from './gemini/client.js';
 import { authStop, classify, Outage, OutageError, withRetry } from './gemini/errors.js';
 import { geminiBaseUrl } from './resolve.js';
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
 import { checkModel } from './gemini/preflight.js';
-import { imageProblem } from './image-check.js';
-import { generationConfig, imageMime, withMediaResolution } from './gemini/request.js';
+import { generationConfig, withMediaResolution } from './gemini/request.js';
 
 export interface InteractiveOptions {
   root: string;
@@ -27,15 +26,13 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
   const getClient = () => (client ??= createClient({ root: o.root, engine: 'gemini', apiVersion: o.config.rule.apiVersion }));
   const outage = new Outage(o.config.execution.outageSeconds * 1000, endpointOf(geminiBaseUrl(o.root)));
 
-  async function call(request: Request, signal: AbortSignal): Promise<Outcome> {
+  async function call(request: PreparedRequest, signal: AbortSignal): Promise<Outcome> {
     const base = { key: request.key, fingerprint: request.fingerprint };
+    const image = request.image;
+    if (!image) throw new Error(`gemini: ${request.key} came without its prepared image`);
     let data: string;
     try {
-      const bytes = fs.readFileSync(request.imagePath);
-      const problem = imageProblem(bytes);
-      // Never sent: the same bytes would fail the same way, and a paid request would say no more.
-      if (problem) return { ...base, ok: false, class: 'input-error', message: `${request.page.image} ${problem}; replace the file with a good copy`, charge: true };
-      data = bytes.toString('base64');
+      data = fs.readFileSync(image.path).toString('base64');
     } catch (err) {
       return { ...base, ok: false, class: 'input-error', message: `cannot read ${request.page.image}: ${(err as Error).message}`, charge: true };
     }
@@ -51,7 +48,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
         () =>
           ai.models.generateContent({
             model: o.config.rule.model,
-            contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, withMediaResolution(o.config, { inlineData: { mimeType: imageMime(request.imagePath), data } }) as never] }],
+            contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, withMediaResolution(o.config, { inlineData: { mimeType: image.mime, data } }) as never] }],
             config: { ...generationConfig(o.config), automaticContinuation: false, abortSignal: controller.signal } as never,
           }),
         { attempts: o.attempts ?? 6, baseMs: o.retryBaseMs ?? 1000, maxMs: 60_000, signal, outage },
@@ -70,6 +67,7 @@ export function createGeminiEngine(o: InteractiveOptions): Engine {
 
   return {
     name: 'gemini',
+    images: 'gemini',
     jobSize: 1,
     maxJobs: concurrency,
     counters,

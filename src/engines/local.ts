@@ -1,18 +1,20 @@
 // The offline engine: tesseract.js workers, one per core, fully offline (the English model ships in
-// @tesseract.js-data/eng; nothing is fetched and nothing is written to the working directory). The OCR
-// result is mapped onto the rule's schema by rule.fromLocalOcr.
+// @tesseract.js-data/eng, other languages come from a folder; nothing is fetched and nothing is written to
+// the working directory). Each page's image comes prepared (PNG or JPEG, at most images.local.maxLongEdge
+// pixels long) with its resolution, which tesseract is told. The OCR result is mapped onto the rule's
+// schema by rule.fromLocalOcr.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/resolved.js';
 import type { LocalOcrBlock, LocalOcrResult } from '../config/define.js';
 import { ExitCode, ExitSignal } from '../errors.js';
-import type { Request } from '../fingerprint/snapshot.js';
-import { LOCAL_OCR_SETTINGS } from '../fingerprint/request.js';
+import type { LocalOcrSetup } from '../fingerprint/local-ocr.js';
+import type { PreparedImage, PreparedRequest } from '../prepare/types.js';
+import { clampDpi } from '../prepare/geometry.js';
 import type { Engine, EngineCounters, Job, Outcome } from './engine.js';
-import { imageProblem } from './image-check.js';
+import { tessdataFolder } from './tessdata.js';
 
 type TessWorker = import('tesseract.js').Worker;
 type RecognizeData = { text: string; confidence: number; blocks: unknown };
@@ -23,7 +25,7 @@ type RecognizeData = { text: string; confidence: number; blocks: unknown };
  */
 const PAGE_TIMEOUT_MS = 10 * 60_000;
 
-export function createLocalEngine(config: ResolvedConfig, pages: number): Engine {
+export function createLocalEngine(config: ResolvedConfig, pages: number, setup: LocalOcrSetup, cacheDir: string): Engine {
   const mapper = config.rule.fromLocalOcr;
   if (!mapper) {
     throw new ExitSignal(
@@ -32,23 +34,23 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
     );
   }
   const workers = Math.max(1, Math.min(config.execution.concurrency ?? os.availableParallelism(), pages || 1));
-  const pool = new LanePool(workers);
+  const pool = new LanePool(workers, setup, cacheDir);
   const counters: EngineCounters = { requests: 0, batches: 0, uploads: 0 };
 
-  async function recognize(request: Request, signal: AbortSignal): Promise<Outcome | null> {
+  async function recognize(request: PreparedRequest, signal: AbortSignal): Promise<Outcome | null> {
     const base = { key: request.key, fingerprint: request.fingerprint };
-    const image = request.page.image;
+    const prepared = request.image;
+    if (!prepared) throw new Error(`local engine: ${request.key} came without its prepared image`);
+    const image = request.sourcePage === null ? request.page.image : `${request.page.image} page ${request.sourcePage}`;
     const bad = (message: string): Outcome => ({ ...base, ok: false, class: 'input-error', message, charge: true });
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(request.imagePath);
+      bytes = fs.readFileSync(prepared.path);
     } catch (err) {
       return bad(`cannot read ${image}: ${(err as Error).message}; check that the file is there and readable`);
     }
-    const problem = imageProblem(bytes);
-    if (problem) return bad(`${image} ${problem}; replace the file with a good copy`);
     counters.requests++;
-    const r = await pool.recognize(bytes, signal);
+    const r = await pool.recognize(bytes, dpiHint(prepared, setup), signal);
     if (!r.ok && r.aborted) return null;
     if (!r.ok && r.undecodable) return bad(`${image} could not be decoded (${r.message}); replace the file with a good copy`);
     if (!r.ok) {
@@ -66,6 +68,7 @@ export function createLocalEngine(config: ResolvedConfig, pages: number): Engine
 
   return {
     name: 'local',
+    images: 'local',
     jobSize: 1,
     maxJobs: workers * 2,
     counters,
@@ -95,21 +98,34 @@ interface Lane {
 /** Lines of a worker's printout kept per page (a huge image can make Leptonica print thousands). */
 const PRINTED_LINES = 20;
 
+/**
+ * The resolution tesseract is told, which sets its expectations of glyph and noise sizes: the prepared
+ * image's own (from its file or PDF page, scaled with any downscale; else derived from its size), or, when
+ * `local.dpi` is a number, that number scaled the same way (PDF pages keep their exact resolution).
+ */
+export function dpiHint(image: PreparedImage, ocr: LocalOcrSetup): number {
+  return ocr.dpi === 'auto' || image.dpiSource === 'pdf' ? image.dpi : clampDpi(ocr.dpi * image.scale);
+}
+
 /** A fixed number of lanes, started on first use; a lane that dies or hangs is replaced. */
 class LanePool {
   readonly #size: number;
+  readonly #ocr: LocalOcrSetup;
+  readonly #cacheDir: string;
   readonly #idle: Lane[] = [];
   readonly #all = new Set<Lane>();
   readonly #waiting: Array<(lane: Lane | Error) => void> = [];
   #starting = 0;
   #closed = false;
 
-  constructor(size: number) {
+  constructor(size: number, ocr: LocalOcrSetup, cacheDir: string) {
     this.#size = size;
+    this.#ocr = ocr;
+    this.#cacheDir = cacheDir;
   }
 
   /** `undecodable`: tesseract could not read the image (always the file's fault, unlike a crash or a hang). */
-  async recognize(bytes: Buffer, signal: AbortSignal): Promise<{ ok: true; data: RecognizeData } | { ok: false; undecodable: boolean; aborted?: boolean; message: string }> {
+  async recognize(bytes: Buffer, dpi: number, signal: AbortSignal): Promise<{ ok: true; data: RecognizeData } | { ok: false; undecodable: boolean; aborted?: boolean; message: string }> {
     const lane = await this.#acquire();
     lane.printed.length = 0;
     let timer: NodeJS.Timeout | undefined;
@@ -121,7 +137,7 @@ class LanePool {
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       }),
-      lane.tess.recognize(bytes, {}, { text: true, blocks: true }).then(
+      lane.tess.setParameters({ user_defined_dpi: String(dpi) }).then(() => lane.tess.recognize(bytes, {}, { text: true, blocks: true })).then(
         (r) => ({ kind: 'done' as const, data: (r as unknown as { data: RecognizeData }).data }),
         (err: unknown) => ({ kind: 'error' as const, message: String((err as Error)?.message ?? err).replace(/^Error: /, '') }),
       ),
@@ -190,12 +206,13 @@ class LanePool {
   async #start(): Promise<Lane> {
     this.#starting++;
     try {
-      const { createWorker, OEM, PSM } = await import('tesseract.js');
-      const req = createRequire(import.meta.url);
-      const langPath = path.join(path.dirname(req.resolve('@tesseract.js-data/eng/package.json')), LOCAL_OCR_SETTINGS.model);
+      const { createWorker, OEM } = await import('tesseract.js');
+      // Every language's model in one folder, uncompressed (tesseract.js reads all of them from one place).
+      const langPath = tessdataFolder(this.#ocr, this.#cacheDir);
+      const langs = this.#ocr.languages.map((l) => l.code).join('+');
       // errorHandler is mandatory: without it an undecodable image throws inside tesseract.js and crashes the process.
-      const tess = await createWorker(LOCAL_OCR_SETTINGS.lang, OEM.LSTM_ONLY, { langPath, cacheMethod: 'none', errorHandler: () => {} });
-      await tess.setParameters({ tessedit_pageseg_mode: PSM.AUTO, user_defined_dpi: '150' });
+      const tess = await createWorker(langs, OEM.LSTM_ONLY, { langPath, gzip: false, cacheMethod: 'none', errorHandler: () => {} });
+      await tess.setParameters({ tessedit_pageseg_mode: String(this.#ocr.psm) as never });
       const lane: Lane = { tess, printed: [], gone: Promise.resolve(''), dead: false };
       const thread = (tess as unknown as { worker: NodeWorker }).worker;
       // The thread's stdout and stderr are piped to ours by default: keep them instead (stdout is the NDJSON of --json).

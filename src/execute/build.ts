@@ -15,6 +15,8 @@ import type { CostEstimate } from '../plan/estimate.js';
 import { plan } from '../plan/planner.js';
 import { STATES, type AttemptInfo, type State, type TargetPlan } from '../plan/types.js';
 import type { Fingerprint, TargetKey } from '../types.js';
+import type { Request } from '../fingerprint/snapshot.js';
+import { JobPreparer } from './prepare-jobs.js';
 import { sha256 } from '../util/hash.js';
 import { Heap } from '../util/heap.js';
 import { Bill } from './bill.js';
@@ -116,6 +118,7 @@ export class BuildLoop {
   readonly #events: Array<{ outcome: Outcome | null; job?: string } | { done: Job; error: unknown }> = [];
   #wake: (() => void) | null = null;
   #engine: Engine | null = null;
+  readonly #images: JobPreparer;
   #running = 0;
   #lastSave = Date.now();
   #saveNow = false;
@@ -152,6 +155,7 @@ export class BuildLoop {
     const outer = opts.signal;
     if (outer?.aborted) this.#abort.abort();
     else outer?.addEventListener('abort', () => this.#abort.abort(), { once: true });
+    this.#images = new JobPreparer(p, (message) => opts.emit({ event: 'warning', message }));
     for (const chain of p.index.chains) {
       chain.pages.forEach((pg, i) => this.#remaining.set(pg.key, p.fingerprints.chainDependent ? chain.pages.length - i : 1));
     }
@@ -317,7 +321,7 @@ export class BuildLoop {
       if (keys.length === 0) return;
       const engine = this.#engineNow();
       const requests = keys.map((k) => this.#p.fingerprints.request(k));
-      const job: Job = { id: `job-${++this.#jobSeq}`, requests };
+      const job: UnpreparedJob = { id: `job-${++this.#jobSeq}`, unprepared: requests };
       for (const r of requests) {
         this.#inflight.set(r.key, r.fingerprint);
         this.#owner.set(r.key, job.id);
@@ -391,17 +395,27 @@ export class BuildLoop {
     return this.#engine;
   }
 
-  #pump(engine: Engine, job: Job): void {
+  /**
+   * Runs one job on the engine. A new job's images are prepared first (prepare/): a page whose image cannot
+   * be decoded is an input error named here, for every engine, and is never sent; the rest go on.
+   */
+  #pump(engine: Engine, job: Job | UnpreparedJob): void {
     this.#running++;
     const signal = this.#abort.signal;
     void (async () => {
       let error: unknown = null;
+      let ready: Job = 'unprepared' in job ? { id: job.id, requests: [], records: job.unprepared.map((r) => ({ key: r.key, fingerprint: r.fingerprint })) } : job;
       try {
-        for await (const outcome of engine.run(job, signal)) this.#push({ outcome, job: job.id });
+        if ('unprepared' in job) {
+          ready = { ...ready, requests: await this.#images.prepare(engine, job.unprepared, signal, (outcome) => this.#push({ outcome, job: job.id })) };
+          if (ready.requests.length === 0) return;
+        }
+        for await (const outcome of engine.run(ready, signal)) this.#push({ outcome, job: job.id });
       } catch (err) {
         error = err;
+      } finally {
+        this.#push({ done: ready, error });
       }
-      this.#push({ done: job, error });
     })();
   }
 
@@ -428,7 +442,8 @@ export class BuildLoop {
     this.#running--;
     this.#slotFreed = true;
     // An engine that could not write its own files (batch input in .ocrcache/tmp): the cache's problem, not the pages'.
-    if (error && !(error instanceof EngineStop) && isFsRefusal(error)) this.#stop(cacheProblem(error, this.#p.config.root, 'an engine\'s working file in .ocrcache/tmp'));
+    if (error instanceof ExitSignal) this.#stop(error);
+    else if (error && !(error instanceof EngineStop) && isFsRefusal(error)) this.#stop(cacheProblem(error, this.#p.config.root, 'an engine\'s working file in .ocrcache/tmp'));
     const stop = error instanceof EngineStop;
     if (stop) {
       if (!this.#stopped) this.#opts.emit({ event: 'stopped', message: (error as EngineStop).message });
@@ -656,6 +671,8 @@ export class BuildLoop {
       costUsd: this.#bill.costUsd,
       seconds: Math.round((Date.now() - this.#started) / 100) / 10,
       dryRun: this.#opts.dryRun,
+      decoded: this.#images.decoded,
+      probed: this.#p.sources.probed,
     };
     emit({ event: 'summary', ...summary });
     const ok = counts.fresh + counts.edited === this.#selected.size && !this.#stopped;
@@ -664,5 +681,12 @@ export class BuildLoop {
 
   async close(): Promise<void> {
     await this.#engine?.close();
+    await this.#images.close();
   }
+}
+
+/** A job whose images are not prepared yet (made by #fill, prepared by #pump). */
+interface UnpreparedJob {
+  readonly id: string;
+  readonly unprepared: readonly Request[];
 }

@@ -11,7 +11,7 @@ import type { Project } from './project.js';
 export function createEngine(p: Project, pages: number, opts: { emit: Emit; pollSeconds?: number | undefined }): Engine {
   switch (p.engine) {
     case 'local':
-      return createLocalEngine(p.config, pages);
+      return createLocalEngine(p.config, pages, p.fingerprints.localOcr!, p.cacheDir);
     case 'gemini-batch':
       return createBatchEngine({
         root: p.config.root,

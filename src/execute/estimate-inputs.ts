@@ -1,6 +1,7 @@
-// What the cost estimate (plan/estimate.ts) needs from the world: each page's image size (read from the
-// file header, not decoded), the length of its rendered prompt, output tokens recorded in the cache, and,
-// for a dry run with a key, a countTokens measurement of a few prompts.
+// What the cost estimate (plan/estimate.ts) needs from the world: each page's image size as it will be
+// sent (its source's header size through the prepare stage's geometry; nothing is decoded), the length of
+// its rendered prompt, output tokens recorded in the cache, and, for a dry run with a key, a countTokens
+// measurement of a few prompts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { estimateCost, type CostEstimate, type EstimatePage } from '../plan/estimate.js';
@@ -9,6 +10,8 @@ import { geminiKey } from '../engines/resolve.js';
 import { todayUtc } from '../cost/models.js';
 import type { TargetKey } from '../types.js';
 import type { Project } from './project.js';
+import { imageFamily } from '../config/images.js';
+import { preparedSizes } from '../prepare/size.js';
 
 /** Context length assumed for a page whose predecessor has no output yet and no known context to measure. */
 export const DEFAULT_CONTEXT_CHARS = 1000;
@@ -31,9 +34,13 @@ export async function estimatePlan(p: Project, o: EstimateOptions): Promise<Cost
   const local = p.engine === 'local';
   const keys = [...o.send, ...o.waiting];
   const prompts = local ? new Map<TargetKey, string>() : promptsOf(p, keys);
-  const pages: EstimatePage[] = keys.map((key) => {
+  // The size each page's prepared image will have (prepare/size.ts), not its source's: tokens are counted on what is sent.
+  const sizes = local ? new Map<string, { width: number; height: number }>() : await preparedSizes(keys.flatMap((key) => {
     const page = p.index.byKey.get(key);
-    const size = page?.image ? imageSize(path.join(p.config.root, page.image)) : null;
+    return page?.image ? [{ key, path: path.join(p.config.root, page.image), sourcePage: page.sourcePage }] : [];
+  }), p.config.images[imageFamily(p.engine)], imageSize);
+  const pages: EstimatePage[] = keys.map((key) => {
+    const size = sizes.get(key) ?? null;
     return { width: size?.width ?? null, height: size?.height ?? null, promptChars: prompts.get(key)?.length ?? 0 };
   });
   const canCount = !local && o.countTokens && prompts.size > 0 && geminiKey(p.config.root) !== null;

@@ -14,6 +14,7 @@ import { discover } from '../graph/discover.js';
 import type { Page } from '../graph/page.js';
 import { HashCache } from '../fingerprint/hash-cache.js';
 import { Fingerprinter } from '../fingerprint/snapshot.js';
+import { SourceCatalog } from '../prepare/sources.js';
 import { chooseEngine } from '../engines/resolve.js';
 import { plan } from '../plan/planner.js';
 import { cacheJournal } from './journal.js';
@@ -29,6 +30,8 @@ export interface Project {
   store: StateStore;
   objects: ResultStore;
   hashes: HashCache;
+  /** Page counts of multi-page sources (header reads, cached by content hash). */
+  sources: SourceCatalog;
   pages: readonly Page[];
   index: ChainIndex;
   fingerprints: Fingerprinter;
@@ -67,12 +70,13 @@ export async function openProject(opts: OpenOptions): Promise<Project> {
   const store = opened.store;
   const objects = new ResultStore(cacheDir);
   const hashes = new HashCache(opts.root, store);
-  const found = await discover(config);
+  const sources = new SourceCatalog(opts.root, store, hashes);
+  const found = await discover(config, (file) => sources.count(file));
   for (const d of found.diagnostics) opts.emit({ event: 'warning', file: d.file, message: `${d.file}: ${d.message}. ${d.hint}` });
   const index = buildChains(found.pages, config.chain);
   const fingerprints = new Fingerprinter(config, choice.name, store, hashes, objects, index);
   fingerprints.computeAll();
-  return { config, engine: choice.name, cacheDir, store, objects, hashes, pages: found.pages, index, fingerprints };
+  return { config, engine: choice.name, cacheDir, store, objects, hashes, sources, pages: found.pages, index, fingerprints };
 }
 
 export interface PlanExtras {

@@ -16,7 +16,7 @@ export function resolveSelection(p: Project, selectors: readonly string[], cwd: 
     const keys = new Set(p.pages.map((pg) => pg.key));
     return { keys, explicit: keys, all: true };
   }
-  const s = select(p.pages, selectors, { root: p.config.root, cwd, wildcards: p.config.image.wildcards });
+  const s = select(p.pages, selectors, { root: p.config.root, cwd, wildcards: p.config.keyWildcards });
   if (!s.ok) throw usageError(s.problems);
   const keys = new Set(s.keys);
   if (p.fingerprints.chainDependent) {

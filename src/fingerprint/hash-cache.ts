@@ -21,10 +21,11 @@ export class HashCache {
     this.#store = store;
   }
 
+  /** `rel` is relative to the project root; an absolute path (a file outside the project) is taken as it is. */
   hash(rel: string): HashResult {
     // Concatenation, not path.join: `rel` is already a clean relative path, and join's normalisation
     // shows in profiles at 200,000 files.
-    const abs = `${this.#root}${path.sep}${rel}`;
+    const abs = path.isAbsolute(rel) ? rel : `${this.#root}${path.sep}${rel}`;
     let st: fs.BigIntStats | undefined;
     try {
       // throwIfNoEntry: a missing file (every output before the first build) is the common case, and

@@ -6,31 +6,52 @@
 //   prompt  — the rendered prompt: template + wildcard values + previous-page context; for `local`, which
 //             sends no prompt (so prompt edits leave its outputs alone), the page's wildcard values that
 //             rule.fromLocalOcr is given;
-//   image   — the image's content hash.
+//   image   — the image's identity: its file's content hash, or, for a page inside a multi-page source
+//             (PDF, TIFF), the hash of (the file's content hash, the page index);
+//   prepare — how the image is prepared for the engine (decoding, page extraction, orientation, grey,
+//             downscale, encoding): the engine family's `images` settings that apply to the source, and the
+//             formats the engine accepts. The prepared bytes are not hashed: they are derived, and deriving
+//             them would mean decoding every image to plan (a no-op build decodes none).
 // The component hashes are kept beside the fingerprint so explain can name what changed.
 import ejs from 'ejs';
 import fs from 'node:fs';
 import type { EngineName } from '../config/define.js';
 import type { ResolvedConfig } from '../config/resolved.js';
+import { IMAGE_ACCEPTS, imageFamily, type ImageFamily, type ImageSettings } from '../config/images.js';
 import type { Components } from '../cache/records.js';
+import type { LocalOcrSetup } from './local-ocr.js';
 import { usageError } from '../errors.js';
 import { asFingerprint, type ContentHash, type Fingerprint } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 
-/** Bumped when what goes into a fingerprint changes (2: local requests include the page's wildcard values). */
-export const FINGERPRINT_VERSION = 2;
+/**
+ * Bumped when what goes into a fingerprint changes (2: local requests include the page's wildcard values;
+ * 3: the prepare component, page identity inside multi-page sources, and the local OCR settings).
+ */
+export const FINGERPRINT_VERSION = 3;
 
-/** The local engine's fixed OCR settings; part of its config hash. */
-export const LOCAL_OCR_SETTINGS = { lang: 'eng', model: '4.0.0_best_int', oem: 'LSTM_ONLY', psm: 'AUTO' } as const;
+/**
+ * Bumped when the prepare stage would make different pixels or bytes from the same source and settings
+ * (another resize kernel, encoder options, DPI rule): every prepared image, and every request, is new then.
+ */
+export const PREPARE_VERSION = 1;
+
+/** The local engine's OCR engine mode; tesseract.js's LSTM-only engine with the `best_int` models. */
+export const LOCAL_OEM = 'LSTM_ONLY';
 
 /**
  * The config component: what the request's settings are, in canonical form (kept in the cache once per
  * distinct config, so that explain can name a changed setting), and its hash.
  */
-export function requestConfig(config: ResolvedConfig, engine: EngineName): { hash: ContentHash; json: string } {
+export function requestConfig(config: ResolvedConfig, engine: EngineName, ocr: LocalOcrSetup | null = null): { hash: ContentHash; json: string } {
   const rule = config.rule;
   const value = engine === 'local'
-    ? { engine, ocr: LOCAL_OCR_SETTINGS, rule: { name: rule.name, version: rule.version }, mapper: rule.fromLocalOcrHash }
+    ? {
+        engine,
+        ocr: ocr ? { oem: LOCAL_OEM, languages: ocr.languages.map((l) => ({ code: l.code, model: l.identity })), psm: ocr.psm, dpi: ocr.dpi } : null,
+        rule: { name: rule.name, version: rule.version },
+        mapper: rule.fromLocalOcrHash,
+      }
     : {
         engine,
         model: rule.model,
@@ -44,7 +65,33 @@ export function requestConfig(config: ResolvedConfig, engine: EngineName): { has
 }
 
 export function fingerprintOf(c: Components): Fingerprint {
-  return asFingerprint(sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: c.config, schema: c.schema, prompt: c.prompt, image: c.image })));
+  return asFingerprint(sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: c.config, schema: c.schema, prompt: c.prompt, image: c.image, prepare: c.prepare ?? null })));
+}
+
+/** The kind of source a page comes from, as far as preparing it goes: PDF pages may be rendered (at `dpi`). */
+export type SourceKind = 'pdf' | 'raster';
+
+export const sourceKind = (file: string): SourceKind => (/\.pdf$/i.test(file) ? 'pdf' : 'raster');
+
+/**
+ * The prepare component: the settings of the engine's family that can change the prepared image of a source
+ * of this kind (the PDF render resolution is left out for raster sources, so changing it re-plans only PDF
+ * pages), and what the engine accepts.
+ */
+export function prepareHash(config: ResolvedConfig, engine: EngineName, kind: SourceKind): ContentHash {
+  const family = imageFamily(engine);
+  return sha256(canonicalJson(prepareProfile(config.images[family], family, kind)));
+}
+
+/** What decides the prepared image of a source of this kind (also the prepare cache's key, with the source). */
+export function prepareProfile(settings: ImageSettings, family: ImageFamily, kind: SourceKind): Record<string, unknown> {
+  const { dpi, ...raster } = settings;
+  return { v: PREPARE_VERSION, accepts: IMAGE_ACCEPTS[family], settings: kind === 'pdf' ? { ...raster, dpi } : raster };
+}
+
+/** A page's image identity: its file's hash, or (file hash, page index) for a page inside a multi-page source. */
+export function imageIdentity(fileHash: ContentHash, sourcePage: number | null): ContentHash {
+  return sourcePage === null ? fileHash : sha256(canonicalJson({ source: fileHash, page: sourcePage }));
 }
 
 export type PromptRenderer = (vars: Readonly<Record<string, string>>, previousContext: string | null) => string;
@@ -63,7 +110,7 @@ export function compilePrompt(config: ResolvedConfig): { render: PromptRenderer;
     try {
       return template({ ...vars, previousContext: previousContext ?? '' }) as string;
     } catch (err) {
-      throw usageError([{ reason: 'prompt-syntax', file, message: `the prompt template failed to render: ${(err as Error).message.split('\n').at(-1)}`, hint: `Templates receive the wildcards (${config.image.wildcards.join(', ')}) and previousContext.` }]);
+      throw usageError([{ reason: 'prompt-syntax', file, message: `the prompt template failed to render: ${(err as Error).message.split('\n').at(-1)}`, hint: `Templates receive the wildcards (${config.keyWildcards.join(', ')}) and previousContext.` }]);
     }
   };
   return { render, templateHash: sha256(text) };

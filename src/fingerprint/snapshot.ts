@@ -18,7 +18,8 @@ import type { TargetInput } from '../plan/types.js';
 import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import type { HashCache } from './hash-cache.js';
-import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, requestConfig, type PromptRenderer } from './request.js';
+import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, imageIdentity, prepareHash, requestConfig, sourceKind, type PromptRenderer, type SourceKind } from './request.js';
+import { resolveLocalOcr, type LocalOcrSetup } from './local-ocr.js';
 
 /** Everything an engine needs to execute one target's request. */
 export interface Request {
@@ -27,9 +28,13 @@ export interface Request {
   fingerprint: Fingerprint;
   components: Components;
   inputKey: string;
-  /** Absolute image path and its hash. */
+  /** Absolute path of the image file (the whole source, for a page inside a multi-page source). */
   imagePath: string;
+  /** The image's identity (the fingerprint's image component). */
   imageHash: ContentHash;
+  /** The file's content hash, and the page inside it (null: the file is the page). */
+  sourceHash: ContentHash;
+  sourcePage: number | null;
   /** Rendered prompt and the context it embeds (null for the local engine). */
   prompt: string | null;
   previousContext: string | null;
@@ -49,6 +54,7 @@ export class Fingerprinter {
   readonly #configHash: ContentHash;
   readonly #configJson: string;
   #configKept = false;
+  readonly #prepareHash: Readonly<Record<SourceKind, ContentHash>>;
   readonly #usesContext: boolean;
   /** The context function's source: editing it changes every context, so it is part of the input key. */
   readonly #contextFnHash: ContentHash | null;
@@ -56,6 +62,8 @@ export class Fingerprinter {
   readonly inputs = new Map<TargetKey, TargetInput & { inputKey: string | null }>();
   /** Targets recorded as fresh because their output equals the stored result of their request (a crash between write and save). */
   readonly recovered: TargetKey[] = [];
+  /** The local engine's model files and settings (null for the Gemini engines). */
+  readonly localOcr: LocalOcrSetup | null;
 
   constructor(config: ResolvedConfig, engine: EngineName, store: StateStore, hashes: HashCache, objects: ResultStore, index: ChainIndex) {
     this.#config = config;
@@ -64,9 +72,14 @@ export class Fingerprinter {
     this.#hashes = hashes;
     this.#objects = objects;
     this.#index = index;
-    const rc = requestConfig(config, engine);
+    this.localOcr = engine === 'local' ? resolveLocalOcr(config, (abs) => {
+      const h = hashes.hash(abs);
+      return h.kind === 'ok' ? h.hash : null;
+    }) : null;
+    const rc = requestConfig(config, engine, this.localOcr);
     this.#configHash = rc.hash;
     this.#configJson = rc.json;
+    this.#prepareHash = { pdf: prepareHash(config, engine, 'pdf'), raster: prepareHash(config, engine, 'raster') };
     this.#usesContext = engine !== 'local' && config.rule.context !== null;
     this.#contextFnHash = config.rule.context ? sha256(String(config.rule.context)) : null;
   }
@@ -116,7 +129,7 @@ export class Fingerprinter {
     let imageHash: ContentHash | null = null;
     if (!inputProblem && page.image) {
       const h = this.#hashes.hash(page.image);
-      if (h.kind === 'ok') imageHash = h.hash;
+      if (h.kind === 'ok') imageHash = imageIdentity(h.hash, page.sourcePage);
       else inputProblem = h.kind === 'missing' ? `image ${page.image} disappeared` : `image ${page.image} cannot be read: ${h.message}`;
     }
     const out = this.#hashes.hash(page.output);
@@ -157,7 +170,11 @@ export class Fingerprinter {
 
   #inputKey(page: Page, imageHash: ContentHash, predOutput: ContentHash | null): string {
     const templateHash = this.#usesContext || this.#engine !== 'local' ? this.#template().templateHash : null;
-    return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, vars: page.vars, pred: predOutput }));
+    return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, prepare: this.#prepareOf(page), vars: page.vars, pred: predOutput }));
+  }
+
+  #prepareOf(page: Page): ContentHash {
+    return this.#prepareHash[sourceKind(page.image ?? '')];
   }
 
   #request(
@@ -184,7 +201,7 @@ export class Fingerprinter {
     if (this.#engine === 'local') {
       // The local "request" is the image plus what rule.fromLocalOcr is told about the page (its wildcard
       // values and number): two pages with identical images still get their own page number and book.
-      const components: Components = { image: imageHash, prompt: sha256(canonicalJson({ page: page.vars })), context: null, config: this.#configHash, schema, template: null };
+      const components: Components = { image: imageHash, prompt: sha256(canonicalJson({ page: page.vars })), context: null, config: this.#configHash, schema, template: null, prepare: this.#prepareOf(page) };
       return { fingerprint: fingerprintOf(components), components, prompt: null, previousContext: null };
     }
     let previousContext: string | null = null;
@@ -203,6 +220,7 @@ export class Fingerprinter {
       config: this.#configHash,
       schema,
       template: templateHash,
+      prepare: this.#prepareOf(page),
     };
     return { fingerprint: fingerprintOf(components), components, prompt, previousContext };
   }
@@ -229,6 +247,8 @@ export class Fingerprinter {
     const built = this.#build(page, this.#index.predecessor.get(key) ?? null, input.current.components.image);
     if ('problem' in built) throw new Error(built.problem);
     if (built.fingerprint !== input.current.fingerprint) throw new Error(`fingerprint of ${key} changed while building its request`);
+    // Stat-cached. A file gone since planning keeps the identity as a stand-in: preparing it reports the loss.
+    const file = this.#hashes.hash(page.image);
     return {
       key,
       page,
@@ -237,6 +257,8 @@ export class Fingerprinter {
       inputKey: input.inputKey ?? '',
       imagePath: path.join(this.#config.root, page.image),
       imageHash: input.current.components.image,
+      sourceHash: file.kind === 'ok' ? file.hash : input.current.components.image,
+      sourcePage: page.sourcePage,
       prompt: built.prompt,
       previousContext: built.previousContext,
     };

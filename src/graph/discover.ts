@@ -1,5 +1,7 @@
 // Discovery: which pages exist (the allow-list decides, else the images), which image belongs to each, and
 // where its output goes. Files that cannot be pages become diagnostics naming the file; the rest goes on.
+// When the image pattern has no order wildcard (`scans/{book}.pdf`), every file is a multi-page source and
+// its pages are counted by a PageCounter (a cached header read: discovery never decodes an image).
 import type { Dirent } from 'node:fs';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
@@ -19,15 +21,23 @@ interface Found {
   file: string;
   vars: Record<string, string>;
   pageNumber: number;
+  /** The page inside a multi-page source (null: the file is the page). */
+  sourcePage: number | null;
 }
 
-export async function discover(config: ResolvedConfig): Promise<Discovery> {
+/** How many pages a source file holds (relative path), or why it cannot be read. */
+export type PageCounter = (file: string) => Promise<{ pages: number } | { problem: string }>;
+
+export async function discover(config: ResolvedConfig, countPages?: PageCounter): Promise<Discovery> {
   const diagnostics: Diagnostic[] = [];
   const [imageFiles, allowFiles] = await Promise.all([
     list(config.root, config.image, diagnostics),
     config.allowList ? list(config.root, config.allowList, diagnostics) : Promise.resolve(null),
   ]);
-  const images = group(config, config.image, imageFiles, diagnostics, 'image');
+  const unreadable = new Map<string, string>();
+  const images = config.pageInFile
+    ? await expandSources(config, imageFiles, countPages, diagnostics, unreadable)
+    : group(config, config.image, imageFiles, diagnostics, 'image');
   const pages: Page[] = [];
   if (allowFiles && config.allowList) {
     const allowed = group(config, config.allowList, allowFiles, diagnostics, 'allow-list file');
@@ -40,10 +50,10 @@ export async function discover(config: ResolvedConfig): Promise<Discovery> {
           hint: `Keep one of them; ${first.file} is used.`,
         });
       }
-      pages.push(makePage(config, key, first, images.get(key) ?? [], first.file));
+      pages.push(makePage(config, key, first, images.get(key) ?? [], first.file, unreadable));
     }
   } else {
-    for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null));
+    for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null, unreadable));
   }
   return { pages: sortPages(separateOutputs(pages, diagnostics)), diagnostics };
 }
@@ -189,12 +199,58 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
+/**
+ * Multi-page sources: each matching file is counted and becomes one entry per page, its page number the
+ * 1-based page index inside the file. A file that cannot be counted is a diagnostic (and, for pages an
+ * allow-list names, the reason they have no image).
+ */
+async function expandSources(config: ResolvedConfig, files: string[], countPages: PageCounter | undefined, diagnostics: Diagnostic[], unreadable: Map<string, string>): Promise<Map<string, Found[]>> {
+  if (!countPages) throw new Error('discover: a multi-page image pattern needs a page counter');
+  const sourceFilters = config.filters.filter((f) => f.wildcard !== config.order);
+  const pageFilters = config.filters.filter((f) => f.wildcard === config.order);
+  const sources: { file: string; vars: Record<string, string> }[] = [];
+  for (const file of files) {
+    const vars = config.image.match(file);
+    if (!vars || !sourceFilters.every((f) => f.test(vars[f.wildcard] ?? ''))) continue;
+    const bad = Object.entries(vars).map(([w, v]) => [w, badValue(v)] as const).find(([, why]) => why !== null);
+    if (bad) {
+      diagnostics.push({ file, message: `its name gives {${bad[0]}} a value that ${bad[1]}, so its pages are left out`, hint: 'Rename the file or folder (a wildcard value cannot be empty, "." or "..").' });
+      continue;
+    }
+    sources.push({ file, vars });
+  }
+  const counts = await mapLimit(sources, COUNT_CONCURRENCY, (s) => countPages(s.file));
+  const byKey = new Map<string, Found[]>();
+  sources.forEach((s, i) => {
+    const count = counts[i]!;
+    if ('problem' in count) {
+      unreadable.set(s.file, count.problem);
+      diagnostics.push({ file: s.file, message: `its pages cannot be counted: ${count.problem}`, hint: 'Replace it with a good copy; its pages are left out until then.' });
+      return;
+    }
+    for (let n = 1; n <= count.pages; n++) {
+      const page = String(n);
+      if (!pageFilters.every((f) => f.test(page))) continue;
+      const vars = { ...s.vars, [config.order]: page };
+      const key = joinKey(config.keyWildcards.map((w) => vars[w]!));
+      const entry: Found = { file: s.file, vars, pageNumber: n, sourcePage: n };
+      const entries = byKey.get(key);
+      if (entries) entries.push(entry);
+      else byKey.set(key, [entry]);
+    }
+  });
+  return byKey;
+}
+
+/** Header reads at once while counting pages (each is a small read, often served by the stat cache). */
+const COUNT_CONCURRENCY = 8;
+
 /** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
 function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string): Map<string, Found[]> {
   const byKey = new Map<string, Found[]>();
   const filtered = config.filters.length > 0;
-  // The key is the wildcard values in image-pattern order, the page number without leading zeros.
-  const keyParts = config.image.wildcards.map((w) => (w === config.order ? null : w));
+  // The key is the wildcard values in key order, the page number without leading zeros.
+  const keyParts = config.keyWildcards.map((w) => (w === config.order ? null : w));
   for (const file of files) {
     const vars = pattern.match(file);
     // Files the ocrfile's filters leave out are none of this run's business, valid names or not.
@@ -220,18 +276,22 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
     const pageNumber = Number(order);
     const key = joinKey(keyParts.map((w) => (w === null ? String(pageNumber) : vars[w]!)));
     const entries = byKey.get(key);
-    if (entries) entries.push({ file, vars, pageNumber });
-    else byKey.set(key, [{ file, vars, pageNumber }]);
+    if (entries) entries.push({ file, vars, pageNumber, sourcePage: null });
+    else byKey.set(key, [{ file, vars, pageNumber, sourcePage: null }]);
   }
   return byKey;
 }
 
-function makePage(config: ResolvedConfig, key: string, source: Found, images: Found[], allowListFile: string | null): Page {
+function makePage(config: ResolvedConfig, key: string, source: Found, images: Found[], allowListFile: string | null, unreadable: ReadonlyMap<string, string>): Page {
   const sorted = images.length > 1 ? [...images].sort((a, b) => a.file.localeCompare(b.file)) : images;
   let imageProblem: string | null = null;
   if (sorted.length === 0) {
     const expected = config.image.display({ ...source.vars });
-    imageProblem = `no image for this page: expected ${expected}; add the image${allowListFile ? `, or delete ${allowListFile} if the page does not exist` : ''}`;
+    const drop = allowListFile ? `, or delete ${allowListFile} if the page does not exist` : '';
+    const broken = config.pageInFile ? [...unreadable].find(([file]) => config.image.match(file) && sameSource(config, config.image.match(file)!, source.vars)) : undefined;
+    if (broken) imageProblem = `${broken[0]} cannot be read (${broken[1]}); replace it with a good copy${drop}`;
+    else if (config.pageInFile) imageProblem = `no page ${source.pageNumber} in ${expected}: the file is missing or has fewer pages; add the page${drop}`;
+    else imageProblem = `no image for this page: expected ${expected}; add the image${drop}`;
   } else if (sorted.length > 1) {
     const files = sorted.map((i) => i.file);
     imageProblem = `${files.length} images for one page: ${files.slice(0, -1).join(', ')} and ${files.at(-1)}; keep one and delete or rename the other${files.length > 2 ? 's' : ''}`;
@@ -242,11 +302,17 @@ function makePage(config: ResolvedConfig, key: string, source: Found, images: Fo
     pageNumber: source.pageNumber,
     chainId: joinKey(config.chainWildcards.map((w) => source.vars[w]!)),
     image: sorted.length === 1 ? sorted[0]!.file : null,
+    sourcePage: sorted.length === 1 ? sorted[0]!.sourcePage : null,
     imageProblem,
     allowListFile,
     // Outputs keep the spelling of the page's own file name (01.jpg → 01.json).
     output: config.target.format(source.vars),
   };
+}
+
+/** True when a source file's wildcard values are those of the page's (its book). */
+function sameSource(config: ResolvedConfig, fileVars: Record<string, string>, pageVars: Readonly<Record<string, string>>): boolean {
+  return config.image.wildcards.every((w) => fileVars[w] === pageVars[w]);
 }
 
 /**

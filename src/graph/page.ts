@@ -9,6 +9,11 @@ export interface Page {
   readonly chainId: string;
   /** The image, or null when the allow-listed page has none (or several: see imageProblem). */
   readonly image: string | null;
+  /**
+   * The 1-based page inside the image file when the file is a multi-page source (a PDF or multi-page TIFF
+   * named by a pattern without the order wildcard); null when the file is this page's image.
+   */
+  readonly sourcePage: number | null;
   readonly imageProblem: string | null;
   readonly allowListFile: string | null;
   readonly output: string;

@@ -11,11 +11,17 @@ export type Selection = { ok: true; keys: Set<TargetKey> } | { ok: false; proble
 export function select(pages: readonly Page[], selectors: readonly string[], opts: { root: string; cwd: string; wildcards: readonly string[] }): Selection {
   const keys = new Set<TargetKey>();
   const problems: Problem[] = [];
-  const byPath = new Map<string, Page>();
+  // A path names the pages of its file: one page, or every page of a multi-page source.
+  const byPath = new Map<string, Page[]>();
+  const add = (file: string, p: Page) => {
+    const known = byPath.get(file);
+    if (known) known.push(p);
+    else byPath.set(file, [p]);
+  };
   for (const p of pages) {
-    byPath.set(p.output, p);
-    if (p.image) byPath.set(p.image, p);
-    if (p.allowListFile) byPath.set(p.allowListFile, p);
+    add(p.output, p);
+    if (p.image) add(p.image, p);
+    if (p.allowListFile) add(p.allowListFile, p);
   }
   const byKey = new Map(pages.map((p) => [p.key as string, p]));
   for (const sel of selectors) {
@@ -54,7 +60,6 @@ export function select(pages: readonly Page[], selectors: readonly string[], opt
     const byK = byKey.get(sel);
     if (byK) return [byK];
     const rel = relPath(opts.root, path.resolve(opts.cwd, sel));
-    const byP = byPath.get(rel);
-    return byP ? [byP] : [];
+    return byPath.get(rel) ?? [];
   }
 }

@@ -73,10 +73,13 @@ function staleReasons(t: TargetInput, forced: boolean): Reason[] {
 /** Names what changed between the recorded request and the current one. */
 export function changes(recorded: Components, current: Components): Reason[] {
   const reasons: Reason[] = [];
-  const diff = <C extends 'image-changed' | 'prompt-changed' | 'context-changed' | 'config-changed' | 'schema-changed'>(code: C, k: keyof Components) => {
-    if (recorded[k] !== current[k]) reasons.push({ code, recorded: recorded[k], current: current[k] } as Reason);
+  const diff = <C extends 'image-changed' | 'prompt-changed' | 'context-changed' | 'config-changed' | 'schema-changed' | 'prepare-changed'>(code: C, k: keyof Components) => {
+    // Records written before a component existed have none: null, as a component that does not apply.
+    const was = recorded[k] ?? null, now = current[k] ?? null;
+    if (was !== now) reasons.push({ code, recorded: was, current: now } as Reason);
   };
   diff('image-changed', 'image');
+  diff('prepare-changed', 'prepare');
   diff('config-changed', 'config');
   diff('schema-changed', 'schema');
   diff('context-changed', 'context');

@@ -14,9 +14,10 @@ export type Reason =
   | Change<'context-changed'>
   | Change<'config-changed'>
   | Change<'schema-changed'>
+  | Change<'prepare-changed'>
   | { code: 'forced' };
 export type ReasonCode = Reason['code'];
-export const REASON_CODES: readonly ReasonCode[] = ['new', 'output-missing', 'image-changed', 'prompt-changed', 'context-changed', 'config-changed', 'schema-changed', 'forced'];
+export const REASON_CODES: readonly ReasonCode[] = ['new', 'output-missing', 'image-changed', 'prompt-changed', 'context-changed', 'config-changed', 'schema-changed', 'prepare-changed', 'forced'];
 
 /** What the planner knows of one target: hashes already computed by the fingerprint stage. */
 export interface TargetInput {

@@ -266,7 +266,7 @@ export class Watcher {
 function keyOf(p: Project, vars: Record<string, string>): TargetKey | null {
   const order = vars[p.config.order];
   if (order === undefined || !/^\d+$/.test(order)) return null;
-  const key = joinKey(p.config.image.wildcards.map((w) => (w === p.config.order ? String(Number(order)) : vars[w]!))) as TargetKey;
+  const key = joinKey(p.config.keyWildcards.map((w) => (w === p.config.order ? String(Number(order)) : vars[w]!))) as TargetKey;
   return p.index.byKey.has(key) ? key : null;
 }
 

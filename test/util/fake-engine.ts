@@ -34,6 +34,7 @@ export function fakeEngine(o: FakeEngineOptions = {}): FakeEngine {
   const counters = { requests: 0, batches: 0, uploads: 0 };
   return {
     name: 'gemini-batch',
+    images: null, // it reads no image: nothing is prepared for it
     jobSize: o.jobSize ?? 100,
     maxJobs: o.maxJobs ?? 10,
     counters,

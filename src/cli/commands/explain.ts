@@ -18,14 +18,16 @@ export interface ExplainOptions {
   cwd?: string;
 }
 
-type ComponentName = 'image' | 'prompt' | 'context' | 'config' | 'schema';
-const COMPONENTS: readonly ComponentName[] = ['image', 'prompt', 'context', 'config', 'schema'];
+type ComponentName = 'image' | 'prepare' | 'prompt' | 'context' | 'config' | 'schema';
+const COMPONENTS: readonly ComponentName[] = ['image', 'prepare', 'prompt', 'context', 'config', 'schema'];
 
 export interface ExplainJson {
   key: string;
   state: State;
   output: string;
   image: string | null;
+  /** The page inside the image file when it is a multi-page source (PDF, TIFF), else null. */
+  imagePage: number | null;
   reasons: Reason[];
   detail: string | null;
   predecessor: { key: string; state: State } | null;
@@ -50,7 +52,7 @@ export async function explain(o: ExplainOptions): Promise<number> {
   const root = projectRoot(cwd);
   const p = await openQuietly(root, o.engine);
   try {
-    const s = select(p.pages, [o.target], { root, cwd, wildcards: p.config.image.wildcards });
+    const s = select(p.pages, [o.target], { root, cwd, wildcards: p.config.keyWildcards });
     if (!s.ok) throw usageError(s.problems);
     if (s.keys.size !== 1) throw usageError([{ reason: 'selector-invalid', message: `"${o.target}" names ${s.keys.size} pages; explain takes one`, hint: 'Give a key or a path.' }]);
     const key = [...s.keys][0]!;
@@ -63,12 +65,13 @@ export async function explain(o: ExplainOptions): Promise<number> {
     const current = input.current;
     const attempt = current ? p.store.attemptFor(key, current.fingerprint) : null;
     const lastFailure = p.store.failureLog(key).at(-1) ?? null;
-    const pick = (c: Components | undefined, k: ComponentName) => (c ? c[k] : null);
+    const pick = (c: Components | undefined, k: ComponentName) => (c ? c[k] ?? null : null);
     const out: ExplainJson = {
       key,
       state: t.state,
       output: page.output,
       image: page.image,
+      imagePage: page.sourcePage,
       reasons: t.reasons,
       detail: t.detail,
       predecessor: pred ? { key: pred, state: plan.targets.get(pred)!.state } : null,
@@ -111,7 +114,7 @@ function configChanges(store: StateStore, recorded: string | null, current: { ha
 function human(e: ExplainJson, engine: string): string {
   const lines = [`${e.key}: ${e.state}${e.detail ? ` (${e.detail})` : ''}`];
   lines.push(`  output       ${e.output}`);
-  lines.push(`  image        ${e.image ?? '(none)'}`);
+  lines.push(`  image        ${e.image ?? '(none)'}${e.imagePage !== null ? ` (page ${e.imagePage})` : ''}`);
   if (e.predecessor) lines.push(`  predecessor  ${e.predecessor.key} (${e.predecessor.state})`);
   else lines.push('  predecessor  none (first page of its chain)');
   if (e.blockedBy) lines.push(`  blocked by   ${e.blockedBy}`);

@@ -130,7 +130,7 @@ function selected(p: Project, selectors: readonly string[], cwd: string): Target
   const rest = selectors.filter((s) => !gone.includes(s as TargetKey));
   let keys = new Set<TargetKey>();
   if (rest.length > 0) {
-    const s = select(p.pages, rest, { root: p.config.root, cwd, wildcards: p.config.image.wildcards });
+    const s = select(p.pages, rest, { root: p.config.root, cwd, wildcards: p.config.keyWildcards });
     if (!s.ok) throw usageError(s.problems);
     keys = s.keys;
   }
@@ -142,7 +142,7 @@ type Grouper = { name: string; of: (row: { key: TargetKey; class: string }) => s
 
 function groupBy(p: Project, by: string): Grouper {
   if (by === 'class') return { name: 'class', of: (r) => r.class };
-  const wildcards = p.config.image.wildcards;
+  const wildcards = p.config.keyWildcards;
   const varsOf = (key: TargetKey): Record<string, string> | null => {
     const page = p.index.byKey.get(key);
     if (page) return page.vars;

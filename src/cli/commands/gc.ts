@@ -5,6 +5,7 @@
 // back), and every page's current fingerprint when it differs (what a build would restore now). Kept too:
 // anything younger than --keep-days (by file mtime), so that reverting a recent prompt edit stays free.
 // The rest is deleted. The command holds the project lock, so no build writes objects meanwhile.
+// Prepared images (.ocrcache/prepared/) not used for --keep-days are deleted too: they are remade on need.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineName } from '../../config/define.js';
@@ -14,6 +15,7 @@ import { CACHE_DIR } from '../../execute/project.js';
 import { runId } from '../../report/run-report.js';
 import type { Fingerprint } from '../../types.js';
 import { projectRoot } from '../root.js';
+import { prunePrepared, type PruneResult } from '../../prepare/prune.js';
 import { openQuietly } from '../open.js';
 
 export interface GcOptions {
@@ -34,6 +36,8 @@ export interface GcJson {
   young: number;
   deleted: number;
   bytesFreed: number;
+  /** The prepared-image cache: images found, their bytes, and those not used within --keep-days deleted. */
+  prepared: PruneResult;
 }
 
 export async function gc(o: GcOptions): Promise<number> {
@@ -48,7 +52,7 @@ export async function gc(o: GcOptions): Promise<number> {
       for (const r of p.store.targets.values()) referenced.add(r.fingerprint);
       for (const input of p.fingerprints.inputs.values()) if (input.current) referenced.add(input.current.fingerprint);
       const cutoff = started.getTime() - o.keepDays * 86_400_000;
-      const out: GcJson = { dryRun: o.dryRun, keepDays: o.keepDays, objects: 0, bytes: 0, referenced: 0, young: 0, deleted: 0, bytesFreed: 0 };
+      const out: GcJson = { dryRun: o.dryRun, keepDays: o.keepDays, objects: 0, bytes: 0, referenced: 0, young: 0, deleted: 0, bytesFreed: 0, prepared: { images: 0, bytes: 0, deleted: 0, bytesFreed: 0 } };
       const doomed: Fingerprint[] = [];
       for (const fp of p.objects.list()) {
         const st = statObject(cacheDir, fp);
@@ -63,6 +67,7 @@ export async function gc(o: GcOptions): Promise<number> {
           out.bytesFreed += st.size;
         }
       }
+      out.prepared = prunePrepared(cacheDir, cutoff, o.dryRun);
       if (!o.dryRun) {
         for (const fp of doomed) p.objects.remove(fp);
         removeEmptyDirs(path.join(cacheDir, 'objects'));
@@ -113,6 +118,8 @@ function render(g: GcJson): string {
     `result store: ${g.objects} objects (${bytes(g.bytes)}); kept ${g.referenced} referenced by current pages and ${g.young} younger than ${g.keepDays} days`,
     `${verb} ${g.deleted} unreferenced object${g.deleted === 1 ? '' : 's'}, ${g.dryRun ? 'freeing' : 'freed'} ${bytes(g.bytesFreed)}${g.dryRun ? ' (dry run: nothing was deleted)' : ''}`,
   ];
+  const pr = g.prepared;
+  if (pr.images > 0) lines.push(`prepared images: ${pr.images} (${bytes(pr.bytes)}); ${verb} ${pr.deleted} not used in ${g.keepDays} days, ${g.dryRun ? 'freeing' : 'freed'} ${bytes(pr.bytesFreed)}`);
   return `${lines.join('\n')}\n`;
 }
 

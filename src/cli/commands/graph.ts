@@ -29,7 +29,7 @@ export async function graph(o: GraphOptions): Promise<number> {
   try {
     let keys: ReadonlySet<TargetKey> | null = null;
     if (o.selectors.length > 0) {
-      const s = select(p.pages, o.selectors, { root, cwd, wildcards: p.config.image.wildcards });
+      const s = select(p.pages, o.selectors, { root, cwd, wildcards: p.config.keyWildcards });
       if (!s.ok) throw usageError(s.problems);
       keys = s.keys;
     }

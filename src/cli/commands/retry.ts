@@ -49,7 +49,7 @@ export async function retry(o: RetryOptions): Promise<number> {
     try {
       let keys: Set<TargetKey> | null = null;
       if (o.selectors.length > 0) {
-        const s = select(p.pages, o.selectors, { root: p.config.root, cwd, wildcards: p.config.image.wildcards });
+        const s = select(p.pages, o.selectors, { root: p.config.root, cwd, wildcards: p.config.keyWildcards });
         if (!s.ok) throw usageError(s.problems);
         keys = s.keys;
       }

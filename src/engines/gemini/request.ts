@@ -1,7 +1,6 @@
 // The Gemini request for one page: the rendered prompt, the image (inline or as an uploaded file) and the
 // generation config with the rule's JSON schema. The same body goes into a batch JSONL line and into
 // generateContent, so both engines send exactly what was fingerprinted.
-import path from 'node:path';
 import type { ResolvedConfig } from '../../config/resolved.js';
 import type { Request } from '../../fingerprint/snapshot.js';
 
@@ -23,10 +22,4 @@ export function restRequest(config: ResolvedConfig, request: Request, image: Ima
     contents: [{ role: 'user', parts: [{ text: request.prompt ?? '' }, withMediaResolution(config, image)] }],
     generationConfig: generationConfig(config),
   };
-}
-
-const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif', '.heic': 'image/heic', '.heif': 'image/heif', '.tif': 'image/tiff', '.tiff': 'image/tiff', '.bmp': 'image/bmp' };
-
-export function imageMime(file: string): string {
-  return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }

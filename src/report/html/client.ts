@@ -14,7 +14,7 @@ export const CLIENT_JS = String.raw`
     'new': 'never built', 'output-missing': 'the output file is gone', 'image-changed': 'the image changed',
     'prompt-changed': 'the rendered prompt changed', 'context-changed': 'the previous page\'s context changed',
     'config-changed': 'engine, model, generation config or rule version changed', 'schema-changed': 'the output schema changed',
-    'forced': 'rebuild forced'
+    'prepare-changed': 'the image preparation settings changed', 'forced': 'rebuild forced'
   };
   var $ = function (id) { return document.getElementById(id); };
   var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

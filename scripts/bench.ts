@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pngChunk, PNG_SIGNATURE } from './png.js';
+import { tinyPng } from './png.js';
 import type { Engine, EngineCounters, Job, Outcome } from '../src/engines/engine.js';
 import { runBuild } from '../src/execute/build.js';
 import { durability } from '../src/util/fs.js';
@@ -155,16 +155,6 @@ function generate(dir: string, pages: number): void {
       fs.writeFileSync(path.join(images, `${p}.png`), tinyPng(`${book}/${p}`));
     }
   }
-}
-
-// 1x1 grayscale, one white pixel (zlib stream of the bytes 00 ff).
-const PNG_IHDR = pngChunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
-const PNG_IDAT = pngChunk('IDAT', Buffer.from([0x78, 0x9c, 0x63, 0xf8, 0x0f, 0x00, 0x01, 0x01, 0x01, 0x00]));
-const PNG_IEND = pngChunk('IEND', Buffer.alloc(0));
-
-/** A valid ~90-byte PNG whose tEXt chunk makes every page's content (and hash) distinct. */
-function tinyPng(id: string): Buffer {
-  return Buffer.concat([PNG_SIGNATURE, PNG_IHDR, pngChunk('tEXt', Buffer.from(`Comment\0${id}`, 'latin1')), PNG_IDAT, PNG_IEND]);
 }
 
 // --- populating the state without OCR ---

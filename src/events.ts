@@ -3,6 +3,9 @@ import type { FailureClass } from './cache/records.js';
 import type { CostEstimate } from './plan/estimate.js';
 import type { Reason, State } from './plan/types.js';
 import type { TargetKey } from './types.js';
+import type { TailStats, Turnaround } from './execute/tail.js';
+import type { PolicyRow } from './plan/policies.js';
+import type { ContextMode, DraftSource } from './config/resolved.js';
 
 export interface Summary {
   built: number;
@@ -37,6 +40,24 @@ export interface Summary {
    */
   decoded?: number;
   probed?: number;
+  /**
+   * The context policy when it is not `exact` (DESIGN §15): drafts made, pages sent speculatively, and of
+   * those how many were verified equal to the exact request (hits: restored with no call) or sent again (misses).
+   */
+  context?: { mode: 'draft' | 'speculative'; drafts: number; speculated: number; hits: number; misses: number };
+  /** The interactive tail of a Batch build with a deadline (README "Context policies"). */
+  tail?: TailStats;
+}
+
+export interface PlanPolicies {
+  /** The policy in force, and how drafts are made. */
+  mode: ContextMode;
+  draft: DraftSource;
+  rows: PolicyRow[];
+  /** The batch turnaround the tail row assumes (samples 0: no batch has ended yet). */
+  turnaround: Turnaround;
+  /** When a deadline is set (ISO). */
+  deadline?: string;
 }
 
 export type BuildEvent =
@@ -52,9 +73,17 @@ export type BuildEvent =
       toRestore: number;
       /** What sending would cost (build --dry-run, and builds with --max-cost). */
       estimate?: CostEstimate;
+      /** A Batch dry run of a rule with context: rounds, requests and cost under each context policy. */
+      policies?: PlanPolicies;
     }
   | { event: 'stale'; key: TargetKey; state: State; reasons: Reason[] }
-  | { event: 'submitted'; keys: number; job: string }
+  /** A job went to an engine: `engine` is the build's, or `gemini` for the interactive tail of a Batch build. */
+  | { event: 'submitted'; keys: number; job: string; engine: string }
+  /**
+   * Every page that can be sent is sent: the build waits for `jobs` running jobs to answer (Batch builds),
+   * `interactive` of them calls of the interactive tail and `local` of them local drafts.
+   */
+  | { event: 'idle'; jobs: number; interactive: number; local: number }
   | { event: 'engine'; message: string }
   | { event: 'stopped'; message: string }
   | { event: 'watch'; state: 'watching' | 'building'; message: string }

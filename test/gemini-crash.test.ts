@@ -13,6 +13,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadGroundTruth, startFakeGemini, type BatchTiming, type FakeGemini, type GroundTruth } from './fake-gemini/index.js';
 import { makeProject, parseNdjson, REPO, runCli, startCli, summaryOf } from './util/rig.js';
+import { layoutProject } from './util/layout.js';
+import { tinyPng } from '../scripts/png.js';
 
 const BOOKS = ['Alabama/Howard College/1849', 'California/College of California/1860', 'Virginia/Hampden-Sydney College/1851'];
 const PAGES = 12;
@@ -212,5 +214,62 @@ test('SIGKILL during an ambiguous create while the batch list fails: nothing is 
     t.diagnostic(`${fake.batches().length} batches, ${fake.counters.create} creates`);
   } finally {
     await fake.close();
+  }
+});
+
+// The speculative context policy sends drafts and early guesses in the same batches as pages
+// (test/context-policies.test.ts). A kill while they are out must not make the next build pay for any of
+// them again, nor leave a page built from a guess that was never verified.
+describe('SIGKILL during a speculative build', { concurrency: 2 }, () => {
+  const kills: Array<{ name: string; when: Scenario['killWhen'] }> = [
+    { name: 'while the early guesses are out', when: (f) => f.batches().some((b) => b.keys.some((k) => k!.startsWith('spec|')) && b.polls >= 1) },
+    { name: 'while the first results are ingested', when: (_f, events) => events.some((e) => e.event === 'built') },
+  ];
+  for (const k of kills) {
+    test(`SIGKILL ${k.name}: every request is sent once per fingerprint, and the outputs are exact's`, { timeout: 120_000 }, async (t) => {
+      const fake = await startFakeGemini({ startTime: Date.now(), batchTiming: { pendingPolls: 3, runningPolls: 3 } });
+      const exactFake = await startFakeGemini({ startTime: Date.now() });
+      try {
+        const files: Record<string, Buffer> = {};
+        for (let b = 1; b <= 3; b++) for (let p = 1; p <= 6; p++) files[`scans/b${b}/${p}.png`] = tinyPng(`b${b}/${p}`);
+        const project = (mode: string) => layoutProject({ image: 'scans/{book}/{page}.png', target: 'out/{book}/{page}.json', engine: 'gemini-batch', execution: '{ pollSeconds: 30 }', images: {}, files, extra: `context: { mode: '${mode}' },` });
+        const dir = project('speculative');
+        const env = { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: fake.url, OCRMAKE_RETRY_BASE_MS: '20', OCRMAKE_CREATE_LAG_MS: '300' };
+        const killed = await buildAndKill(dir, env, fake, k.when);
+        assert.ok(killed.killed, `the build finished before the kill\n${killed.stderr}`);
+
+        const next = await runCli(dir, ARGS, { env });
+        assert.equal(next.code, 0, `the build after the kill failed\n${next.stdout}\n${next.stderr}`);
+        const reattached = next.events.filter((e) => e.event === 'engine' && /^re-attached /.test(e.message)).length;
+        if (k.name.startsWith('while the early')) assert.ok(reattached >= 1, `the batch of guesses is re-attached\n${next.stdout}`);
+        const s = summaryOf(next) as any;
+        t.diagnostic(`${fake.batches().length} batches, ${reattached} re-attached; after the kill ${s.requests} requests, ${JSON.stringify(s.context)}`);
+        // Every key in one batch record only: a page key is a page's own request, and a draft's or a guess's
+        // key is its request fingerprint. Nothing was paid for twice.
+        const keys = fake.batches().flatMap((b) => b.keys);
+        const twice = keys.filter((key, i) => keys.indexOf(key) !== i);
+        assert.deepEqual(twice, [], 'no request sent twice');
+        assert.equal(fake.counters.create, fake.batches().length);
+        assert.deepEqual(fake.errors, []);
+
+        // The same pages built exact, in another project: byte for byte the same outputs.
+        const exact = project('exact');
+        const ref = await runCli(exact, ARGS, { env: { ...env, GOOGLE_GEMINI_BASE_URL: exactFake.url } });
+        assert.equal(ref.code, 0, ref.stderr);
+        for (let b = 1; b <= 3; b++) {
+          for (let p = 1; p <= 6; p++) {
+            const file = `out/b${b}/${p}.json`;
+            assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), fs.readFileSync(path.join(exact, file), 'utf8'), file);
+          }
+        }
+        fake.resetCounters();
+        const again = await runCli(dir, ARGS, { env });
+        assert.equal(summaryOf(again)['requests'], 0);
+        assert.equal(fake.counters.requests, 0);
+      } finally {
+        await fake.close();
+        await exactFake.close();
+      }
+    });
   }
 });

@@ -19,6 +19,15 @@ export interface Components {
   prepare?: ContentHash | null;
 }
 
+/** The previous-page context an output was built with: the predecessor's final output, its draft, or a speculative guess later verified equal. */
+export interface ContextSource {
+  kind: 'final' | 'draft' | 'speculative';
+  /** The predecessor's key. */
+  of: string;
+  /** Its output hash (final, speculative) or its draft request's fingerprint (draft). */
+  hash: string | null;
+}
+
 export type Origin = 'built' | 'restored' | 'recovered' | 'adopted';
 
 export interface TargetRecord {
@@ -33,6 +42,8 @@ export interface TargetRecord {
   model: string | null;
   /** The model that answered (the reply's modelVersion), when the engine said. */
   modelVersion: string | null;
+  /** Which context the output was built with (null: none, or recorded by an older ocrmake). */
+  contextSource: ContextSource | null;
   promptFile: string | null;
   origin: Origin;
   builtAt: string;

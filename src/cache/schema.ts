@@ -1,7 +1,7 @@
 // The cache's SQL schema and its migrations. `meta.schema_version` says which migrations ran; a newer
 // ocrmake applies the missing ones in order, an older one refuses a newer cache instead of corrupting it.
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema (DESIGN §7).
@@ -111,5 +111,10 @@ export const MIGRATIONS: readonly string[] = [
     pages INTEGER NOT NULL,
     info TEXT NOT NULL              -- JSON: {problem} when the file could not be read (pages = 0)
   );
+  `,
+  // 4: which context an output was built with (context policies): final, draft or speculative, and of
+  //    which predecessor output or draft (JSON {kind, of, hash}).
+  `
+  ALTER TABLE targets ADD COLUMN context_source TEXT;
   `,
 ];

@@ -112,10 +112,10 @@ export class StateStore {
 
   #load(): void {
     const t = this.#db.prepare(
-      'SELECT key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version FROM targets',
+      'SELECT key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version, context_source FROM targets',
     );
     while (t.step()) {
-      const r = t.get() as [string, string, string, string, string | null, string, string, string | null, string | null, string, string, string | null, number | null, number | null, string | null];
+      const r = t.get() as [string, string, string, string, string | null, string, string, string | null, string | null, string, string, string | null, number | null, number | null, string | null, string | null];
       this.targets.set(asKey(r[0]), {
         key: asKey(r[0]),
         output: r[1],
@@ -132,6 +132,7 @@ export class StateStore {
         tokensIn: r[12],
         tokensOut: r[13],
         modelVersion: r[14],
+        contextSource: r[15] ? JSON.parse(r[15]) : null,
       });
     }
     t.free();
@@ -304,17 +305,17 @@ export class StateStore {
     db.run('BEGIN');
     try {
       const up = db.prepare(
-        `INSERT INTO targets (key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO targets (key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version, context_source)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET output = excluded.output, fingerprint = excluded.fingerprint, components = excluded.components,
            input_key = excluded.input_key, output_hash = excluded.output_hash, engine = excluded.engine, model = excluded.model,
            prompt_file = excluded.prompt_file, origin = excluded.origin, built_at = excluded.built_at, batch = excluded.batch,
-           tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, model_version = excluded.model_version`,
+           tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, model_version = excluded.model_version, context_source = excluded.context_source`,
       );
       for (const key of this.#dirtyTargets) {
         const r = this.targets.get(key);
         if (!r) continue;
-        up.run([r.key, r.output, r.fingerprint, JSON.stringify(r.components), r.inputKey, r.outputHash, r.engine, r.model, r.promptFile, r.origin, r.builtAt, r.batch, r.tokensIn, r.tokensOut, r.modelVersion]);
+        up.run([r.key, r.output, r.fingerprint, JSON.stringify(r.components), r.inputKey, r.outputHash, r.engine, r.model, r.promptFile, r.origin, r.builtAt, r.batch, r.tokensIn, r.tokensOut, r.modelVersion, r.contextSource ? JSON.stringify(r.contextSource) : null]);
       }
       up.free();
       const del = db.prepare('DELETE FROM targets WHERE key = ?');

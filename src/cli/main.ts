@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, ExitSignal } from '../errors.js';
 import { VERSION } from '../version.js';
 import { redact } from '../util/secrets.js';
+import { deadlineAt } from '../config/resolved.js';
 
 const ENGINES = ['auto', 'gemini-batch', 'gemini', 'local'] as const;
 
@@ -33,17 +34,19 @@ export async function main(rawArgv: string[]): Promise<number> {
               quiet: { type: 'boolean', default: false, describe: 'print only warnings, errors and the summary' },
               'poll-seconds': { type: 'number', describe: 'seconds between batch status polls (fractions allowed); overrides execution.pollSeconds' },
               'max-cost': { type: 'number', describe: 'USD: refuse to start (exit 1, nothing sent) if the estimated cost is above this' },
+              deadline: { type: 'string', describe: 'a duration (6h) or date and time: chains batch rounds would make miss it go interactive; overrides context.deadline' },
             })
             .check((a) => {
               // A returned string is a usage error (exit 2): .fail() gets it as both msg and err.
               if (a['poll-seconds'] !== undefined && !(a['poll-seconds'] > 0)) return '--poll-seconds must be a number above 0';
               if (a['max-cost'] !== undefined && !(a['max-cost'] >= 0)) return '--max-cost must be an amount in USD, 0 or more';
+              if (a.deadline !== undefined && deadlineAt(a.deadline, Date.now()) === null) return `--deadline "${a.deadline}": give a duration such as 6h, 90m or 2d, or a date and time such as 2026-12-01T09:00Z`;
               return true;
             }),
         (a) =>
           run(
             import('./commands/build.js').then((m) =>
-              m.build({ selectors: a.selectors ?? [], dryRun: a['dry-run'], force: a.force, engine: a.engine, json: a.json, quiet: a.quiet, pollSeconds: a['poll-seconds'], maxCost: a['max-cost'] }),
+              m.build({ selectors: a.selectors ?? [], dryRun: a['dry-run'], force: a.force, engine: a.engine, json: a.json, quiet: a.quiet, pollSeconds: a['poll-seconds'], maxCost: a['max-cost'], deadline: a.deadline }),
             ),
           ),
       )

@@ -102,6 +102,18 @@ export interface OcrfileInput {
   prices?: Record<string, { input: number; output: number }>;
   /** Braintrust tracing: the project (BRAINTRUST_PROJECT wins); tracing also needs BRAINTRUST_API_KEY. */
   braintrust?: { project?: string };
+  /**
+   * Where a page's previous-page context comes from (README "Context policies"): `exact` (the default: the
+   * predecessor's final output), `draft` (a draft of the predecessor made without its own context: every page
+   * of a book can go out at once), or `speculative` (sent early with the draft's context, checked when the
+   * predecessor's final output arrives; the end state equals exact's). `draft` says how drafts are made:
+   * `first-pass` (a request without context, the default) or `local` (the offline engine's OCR, free).
+   * `deadline` ('6h' from the build's start, or a date and time such as '2026-12-01T09:00Z'): a Batch build
+   * sends the pages of chains that batch turnaround would make miss it through interactive calls (the tail).
+   * `turnaround` ('2h'): the batch turnaround the tail plans with, instead of the one measured on this project's
+   * batches (1 h is assumed before any batch has ended).
+   */
+  context?: { mode?: 'exact' | 'draft' | 'speculative'; draft?: 'first-pass' | 'local'; deadline?: string; turnaround?: string };
   /** How the image each engine receives is prepared; `local` and `gemini` override the rest for that engine. */
   images?: ImageOptions & { local?: ImageOptions; gemini?: ImageOptions };
   /** Settings of the offline local engine (tesseract.js). */

@@ -12,7 +12,7 @@ import { canonicalJson, sha256 } from '../util/hash.js';
 import { relPath } from '../util/fs.js';
 import { knownKeys, OcrfileShape } from './schema.js';
 import { modelOptions, type OptionProblem } from './model-options.js';
-import { DEFAULTS, DEFAULT_MODEL, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
+import { DEFAULTS, DEFAULT_MODEL, durationMs, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
 import { IMAGE_ACCEPTS, resolveImages, resolveLocal } from './images.js';
 import type { FilterValue } from './define.js';
 
@@ -236,6 +236,12 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
     }),
     prices: Object.freeze({ ...(input.prices ?? {}) }),
     braintrust: Object.freeze({ project: input.braintrust?.project ?? null }),
+    context: Object.freeze({
+      mode: input.context?.mode ?? 'exact',
+      draft: input.context?.draft ?? 'first-pass',
+      deadline: input.context?.deadline ?? null,
+      turnaroundMs: input.context?.turnaround ? durationMs(input.context.turnaround) : null,
+    }),
     images: resolveImages(input.images),
     local: resolveLocal(root, input.local),
   });

@@ -73,10 +73,35 @@ export interface ResolvedConfig {
   readonly prices: Readonly<Record<string, ModelPrice>>;
   /** Braintrust project from the ocrfile (BRAINTRUST_PROJECT in the environment wins); null: none. */
   readonly braintrust: { readonly project: string | null };
+  /** Context policy (DESIGN §15): mode, how drafts are made, and the deadline in ms from a build's start (null: none). */
+  readonly context: { readonly mode: ContextMode; readonly draft: DraftSource; readonly deadline: string | null; readonly turnaroundMs: number | null };
   /** How images are prepared for each engine family (config/images.ts). */
   readonly images: Readonly<Record<ImageFamily, ImageSettings>>;
   readonly local: LocalOcrSettings;
 }
 
 export { DEFAULT_MODEL } from '../cost/models.js';
+
+export type ContextMode = 'exact' | 'draft' | 'speculative';
+export type DraftSource = 'first-pass' | 'local';
+
+/**
+ * When a deadline falls: a duration ('6h') counts from `now`, a date and time ('2026-12-01T09:00Z') is
+ * absolute. Null when the text is neither.
+ */
+export function deadlineAt(text: string, now: number): number | null {
+  const ms = durationMs(text);
+  if (ms !== null) return now + ms;
+  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text.trim())) return null;
+  const at = Date.parse(text.trim());
+  return Number.isFinite(at) ? at : null;
+}
+
+/** '6h' → 21,600,000; null when not a duration. */
+export function durationMs(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)\s*$/.exec(text);
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+  return Math.round(Number(m[1]) * unit);
+}
 export const DEFAULTS = { maxAttempts: 3, batchSize: 100, maxConcurrentBatches: 10, pollSeconds: 30, outageSeconds: 60 } as const;

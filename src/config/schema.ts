@@ -80,6 +80,22 @@ const LocalShape = z
   })
   .strict();
 
+/** How a page gets its predecessor's context (DESIGN §15): a duration like '6h', '90m', '45s' or '2d'. */
+export const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)\s*$/;
+/** An ISO 8601 date and time (a zone is optional: without one it is local time). */
+export const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const ContextShape = z
+  .object({
+    mode: z.enum(['exact', 'draft', 'speculative']).optional(),
+    draft: z.enum(['first-pass', 'local']).optional(),
+    deadline: z
+      .string()
+      .refine((t) => DURATION.test(t) || DATE_TIME.test(t), 'a duration such as "6h", "90m" or "2d", or a date and time such as "2026-12-01T09:00Z"')
+      .optional(),
+    turnaround: z.string().regex(DURATION, 'a duration such as "45m" or "2h"').optional(),
+  })
+  .strict();
+
 export const OcrfileShape = z
   .object({
     pages: PagesShape,
@@ -91,6 +107,7 @@ export const OcrfileShape = z
     execution: ExecutionShape.optional(),
     prices: PricesShape.optional(),
     braintrust: BraintrustShape.optional(),
+    context: ContextShape.optional(),
     images: ImagesShape.optional(),
     local: LocalShape.optional(),
   })
@@ -99,7 +116,7 @@ export const OcrfileShape = z
 /** The option names allowed at a config path (`''` is the top level), for "did you mean" hints. */
 export function knownKeys(at: string): string[] | null {
   const shapes: Record<string, { shape: object }> = {
-    '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, 'rule.thinking': ThinkingShape, braintrust: BraintrustShape,
+    '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, 'rule.thinking': ThinkingShape, braintrust: BraintrustShape, context: ContextShape,
     images: ImagesShape, 'images.local': ImageFamilyShape, 'images.gemini': ImageFamilyShape, local: LocalShape,
   };
   const s = shapes[at];

@@ -14,13 +14,18 @@ export class Bill {
   tokensOut = 0;
   /** USD; null once a reply came from a model with no known price. */
   costUsd: number | null = 0;
+  /** What replies of the interactive tail cost above the batch price of the same tokens (USD; null: no price). */
+  tailExtraUsd: number | null = 0;
 
   constructor(p: Project) {
     this.#p = p;
   }
 
-  /** Adds one reply; returns the warning to show when it came from another model, the first time. */
-  add(o: Outcome): string | null {
+  /**
+   * Adds one reply, at the prices of the engine that sent it (`engine`: the interactive tail of a Batch
+   * build); returns the warning to show when it came from another model, the first time.
+   */
+  add(o: Outcome, engine: string = this.#p.engine): string | null {
     const p = this.#p;
     this.tokensIn += o.tokensIn ?? 0;
     this.tokensOut += o.tokensOut ?? 0;
@@ -28,8 +33,13 @@ export class Bill {
     const requested = p.config.rule.model;
     const answered = o.modelVersion && !sameModel(requested, o.modelVersion) ? o.modelVersion : null;
     if ((o.tokensIn ?? 0) + (o.tokensOut ?? 0) > 0) {
-      const usd = costOf(p.engine, answered ?? requested, o.tokensIn ?? 0, o.tokensOut ?? 0, todayUtc(), p.config.prices);
+      const price = (tier: string) => costOf(tier, answered ?? requested, o.tokensIn ?? 0, o.tokensOut ?? 0, todayUtc(), p.config.prices);
+      const usd = price(engine);
       this.costUsd = usd === null || this.costUsd === null ? null : this.costUsd + usd;
+      if (engine !== p.engine) {
+        const batch = price(p.engine);
+        this.tailExtraUsd = usd === null || batch === null || this.tailExtraUsd === null ? null : this.tailExtraUsd + usd - batch;
+      }
     }
     if (!answered || this.#warned.has(answered)) return null;
     this.#warned.add(answered);

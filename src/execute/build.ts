@@ -6,7 +6,7 @@ import type { FailureClass } from '../cache/records.js';
 import { acquireLock } from '../cache/lock.js';
 import { todayUtc } from '../cost/models.js';
 import { ExitCode, ExitSignal } from '../errors.js';
-import type { Emit, Summary } from '../events.js';
+import type { Emit, PlanPolicies, Summary } from '../events.js';
 import type { Chain } from '../graph/page.js';
 import { EngineStop, type Engine, type Job, type Outcome } from '../engines/engine.js';
 import type { BatchEngine } from '../engines/gemini-batch.js';
@@ -26,6 +26,12 @@ import { cacheJournal } from './journal.js';
 import { modelWarning } from './model-notes.js';
 import { failureRow, overBudget, recordEvent, validateReply } from './outcomes.js';
 import { cacheProblem, isFsRefusal } from '../cache/problems.js';
+import { ContextWork, parseAux, type AuxKind } from './context-work.js';
+import { createLocalEngine } from '../engines/local.js';
+import { observedTurnaround, Tail } from './tail.js';
+import { deadlineAt } from '../config/resolved.js';
+import { predictPolicies, type PolicyChain } from '../plan/policies.js';
+import { costOf } from '../cost/pricing.js';
 import { isEdited, keepEdit } from './edits.js';
 import { OutputError, serialise, writeOutput, type WriteMeta } from './outputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
@@ -49,6 +55,8 @@ export interface BuildOptions {
   pollSeconds?: number;
   /** USD: refuse to start (exit 1, nothing sent) when the plan's cost estimate is above it. */
   maxCost?: number;
+  /** A duration from the start ('6h') or a date and time: overrides the ocrfile's context.deadline. */
+  deadline?: string;
 }
 
 export interface BuildResult {
@@ -99,6 +107,31 @@ export async function buildProject(p: Project, opts: BuildOptions, started = Dat
   }
 }
 
+/** Pages in flight, with the fingerprint each was sent with, and which fingerprints are out (in O(1)). */
+class InFlight extends Map<TargetKey, Fingerprint> {
+  readonly #fps = new Map<Fingerprint, number>();
+
+  override set(key: TargetKey, fp: Fingerprint): this {
+    this.delete(key);
+    this.#fps.set(fp, (this.#fps.get(fp) ?? 0) + 1);
+    return super.set(key, fp);
+  }
+
+  override delete(key: TargetKey): boolean {
+    const fp = this.get(key);
+    if (fp === undefined) return false;
+    const n = this.#fps.get(fp)! - 1;
+    if (n === 0) this.#fps.delete(fp);
+    else this.#fps.set(fp, n);
+    return super.delete(key);
+  }
+
+  /** Whether some page's request with this fingerprint is out. */
+  sending(fp: Fingerprint): boolean {
+    return this.#fps.has(fp);
+  }
+}
+
 export class BuildLoop {
   readonly #p: Project;
   readonly #opts: BuildOptions;
@@ -107,7 +140,7 @@ export class BuildLoop {
   readonly #forced: Set<TargetKey>;
   readonly #plans = new Map<TargetKey, TargetPlan>();
   readonly #attempts: Map<TargetKey, AttemptInfo>;
-  readonly #inflight = new Map<TargetKey, Fingerprint>();
+  readonly #inflight = new InFlight();
   /** The job that holds each in-flight mark: only that job's answer (or its silence) may clear it. */
   readonly #owner = new Map<TargetKey, string>();
   #jobSeq = 0;
@@ -139,6 +172,20 @@ export class BuildLoop {
   readonly #turns = new Map<TargetKey, number>();
   /** Tokens and cost of this run's replies. */
   readonly #bill: Bill;
+  /** Drafts and speculative sends of the draft and speculative context policies. */
+  readonly #ctx: ContextWork;
+  /** The offline engine that makes local drafts (context.draft: 'local'), made on first need. */
+  #draftEngine: Engine | null = null;
+  #draftImages: JobPreparer | null = null;
+  #draftJobs = 0;
+  readonly #draftJobIds = new Set<string>();
+  /** The interactive tail of a Batch build with a deadline: its decisions, engine, queue and jobs. */
+  readonly #tail: Tail | null = null;
+  #tailEngine: Engine | null = null;
+  readonly #tailQueue: TargetKey[] = [];
+  readonly #tailJobIds = new Set<string>();
+  /** Whether an `idle` event was said since the last job started or ended. */
+  #idleSaid = false;
   readonly #counts = { built: 0, restored: 0, cutoff: 0, failed: 0 };
   /** When each request went out, and what it said (for record events). */
   readonly #sent = new Map<TargetKey, { at: number; prompt: string | null; previousContext: string | null }>();
@@ -152,6 +199,13 @@ export class BuildLoop {
     this.#forced = opts.force ? new Set(sel.explicit) : new Set();
     this.#attempts = attemptsOf(p);
     this.#bill = new Bill(p);
+    this.#ctx = new ContextWork(p);
+    const deadline = opts.deadline ?? p.config.context.deadline;
+    if (deadline !== null && p.engine === 'gemini-batch') {
+      const at = deadlineAt(deadline, started);
+      if (at === null) throw new ExitSignal(ExitCode.usage, `deadline "${deadline}": give a duration such as 6h, 90m or 2d, or a date and time such as 2026-12-01T09:00Z`);
+      this.#tail = new Tail(at, observedTurnaround(p.store, p.config.context.turnaroundMs));
+    }
     const outer = opts.signal;
     if (outer?.aborted) this.#abort.abort();
     else outer?.addEventListener('abort', () => this.#abort.abort(), { once: true });
@@ -220,7 +274,9 @@ export class BuildLoop {
     for (const job of jobs) {
       const records = job.records ?? [];
       for (const r of records) {
-        this.#inflight.set(r.key, r.fingerprint);
+        // A draft or speculative send of the killed process: its answer is awaited like the pages'.
+        if (parseAux(r.key)) this.#ctx.adopt(r.fingerprint, parseAux(r.key)!.kind);
+        else this.#inflight.set(r.key, r.fingerprint);
         this.#owner.set(r.key, job.id);
       }
       this.#opts.emit({ event: 'engine', message: `re-attached ${job.id} (${records.length} pages)` });
@@ -237,12 +293,18 @@ export class BuildLoop {
       if (this.#saveNow || Date.now() - this.#lastSave >= (this.#opts.saveEveryMs ?? 2000)) this.#save();
       // Batched engines refill when a job ends, with every page its results unlocked in one new batch;
       // a slot is still refilled as soon as any batch ends (no wave barrier).
+      // Local drafts run beside the batches, on their own engine, whatever the batch slots are doing.
+      if (!this.#abort.signal.aborted && !this.#stopped) this.#fillLocalDrafts();
       if (!this.#abort.signal.aborted && !this.#stopped && (this.#slotFreed || (this.#engine?.jobSize ?? 1) === 1)) {
         this.#slotFreed = false;
         this.#fill();
       }
       if (this.#running === 0 && this.#events.length === 0) break;
-      if (this.#events.length === 0) await new Promise<void>((resolve) => (this.#wake = resolve));
+      if (this.#events.length === 0) {
+        if (!this.#idleSaid && (this.#engine?.jobSize ?? 1) > 1) this.#opts.emit({ event: 'idle', jobs: this.#running, interactive: this.#tailJobIds.size, local: this.#draftJobs });
+        this.#idleSaid = true;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
     }
   }
 
@@ -289,6 +351,7 @@ export class BuildLoop {
       chainDependent: p.fingerprints.chainDependent,
     });
     for (const [key, t] of result.targets) this.#plans.set(key, t);
+    this.#ctx.note(chain, this.#plans, this.#selected);
     for (const key of result.frontier) {
       if (!this.#selected.has(key) || this.#queued.has(key)) continue;
       this.#queued.add(key);
@@ -299,13 +362,16 @@ export class BuildLoop {
   /** Starts jobs while there are free slots and buildable targets. */
   #fill(): void {
     for (;;) {
-      if (this.#engine && this.#running >= this.#engine.maxJobs) return;
+      this.#fillTail();
+      if (this.#engine && this.#running - this.#draftJobs - this.#tailJobIds.size >= this.#engine.maxJobs) return;
       const keys: TargetKey[] = [];
       // The engine is made only when a page needs sending (a no-op or restore-only build never loads it).
       while (this.#heap.size > 0 && keys.length < (this.#engine?.jobSize ?? 1)) {
         const key = this.#heap.pop()!;
         this.#queued.delete(key);
         if (!this.#plans.get(key)?.buildable || this.#inflight.has(key) || this.#unwritable.has(key)) continue;
+        // Its very request is out already, sent early (speculative): its answer restores the page, no second call.
+        if (this.#ctx.inFlight(this.#p.fingerprints.inputs.get(key)?.current?.fingerprint)) continue;
         if (!this.#turn(key)) continue;
         if (this.#restore(key)) continue;
         if (this.#preflight !== 'done') {
@@ -316,19 +382,107 @@ export class BuildLoop {
           this.#startPreflight();
           return;
         }
+        if (this.#toTail(key)) continue;
         keys.push(key);
       }
-      if (keys.length === 0) return;
-      const engine = this.#engineNow();
+      this.#fillTail();
+      if (keys.length === 0 && this.#ctx.active && this.#ctx.pending && this.#preflight !== 'done') {
+        this.#startPreflight();
+        return;
+      }
       const requests = keys.map((k) => this.#p.fingerprints.request(k));
+      for (const r of requests) this.#ctx.sending(r.key, r.fingerprint);
+      // Drafts and speculative sends fill what room the job has left (context policies, DESIGN §15).
+      if (this.#preflight === 'done' && this.#ctx.active) {
+        const mine = new Set(requests.map((r) => r.fingerprint));
+        requests.push(...this.#ctx.take((this.#engine?.jobSize ?? 1) - requests.length, (fp) => mine.has(fp) || this.#busy(fp)));
+      }
+      if (requests.length === 0) return;
+      const engine = this.#engineNow();
+      if (this.#tail) this.#tail.stats.batch += keys.length;
       const job: UnpreparedJob = { id: `job-${++this.#jobSeq}`, unprepared: requests };
       for (const r of requests) {
-        this.#inflight.set(r.key, r.fingerprint);
+        if (!parseAux(r.key)) this.#inflight.set(r.key, r.fingerprint);
         this.#owner.set(r.key, job.id);
         this.#sent.set(r.key, { at: Date.now(), prompt: r.prompt, previousContext: r.previousContext });
       }
-      this.#opts.emit({ event: 'submitted', keys: keys.length, job: job.id });
+      this.#opts.emit({ event: 'submitted', keys: requests.length, job: job.id, engine: this.#p.engine });
       this.#pump(engine, job);
+    }
+  }
+
+  /**
+   * Whether a page goes to the interactive tail: its chain's remaining rounds, at the batch turnaround seen,
+   * would end after the deadline. It waits in the tail's queue (still counted as queued) for a free call.
+   */
+  #toTail(key: TargetKey): boolean {
+    if (!this.#tail?.wants(this.#roundsLeft(key), Date.now())) return false;
+    this.#tailQueue.push(key);
+    this.#queued.add(key);
+    return true;
+  }
+
+  /**
+   * The batch rounds a page's chain still needs from this page on. Exact: one per page left to build. Draft:
+   * the page's own (its context is a draft, made already). Speculative: this page's round, the round that
+   * verifies the later pages' guesses, and one more per page expected to miss at this build's miss rate so
+   * far (none before a guess was checked: the tail then moves a page only when even that cannot make it).
+   */
+  #roundsLeft(key: TargetKey): number {
+    if (!this.#p.fingerprints.chainDependent) return 1;
+    const pages = this.#p.index.chainOf.get(key)!.pages;
+    let left = 0;
+    for (let i = pages.findIndex((pg) => pg.key === key); i >= 0 && i < pages.length; i++) {
+      const state = this.#plans.get(pages[i]!.key)?.state;
+      if (state !== 'fresh' && state !== 'edited' && this.#selected.has(pages[i]!.key)) left++;
+    }
+    if (this.#p.fingerprints.contextMode !== 'speculative') return left;
+    const { hits, misses } = this.#ctx.stats;
+    const missRate = hits + misses === 0 ? 0 : misses / (hits + misses);
+    return Math.min(left, 2 + Math.ceil((left - 1) * missRate));
+  }
+
+  /** Sends the tail's queue through interactive calls, as many at once as the interactive engine allows. */
+  #fillTail(): void {
+    while (this.#tailQueue.length > 0) {
+      this.#tailEngine ??= createEngine(this.#p, this.#tailQueue.length, this.#opts, 'gemini');
+      if (this.#tailJobIds.size >= this.#tailEngine.maxJobs) return;
+      const key = this.#tailQueue.shift()!;
+      this.#queued.delete(key);
+      if (!this.#plans.get(key)?.buildable || this.#inflight.has(key) || this.#restore(key)) continue;
+      const r = this.#p.fingerprints.request(key);
+      this.#ctx.sending(r.key, r.fingerprint);
+      const job: UnpreparedJob = { id: `job-${++this.#jobSeq}`, unprepared: [r] };
+      this.#inflight.set(key, r.fingerprint);
+      this.#owner.set(key, job.id);
+      this.#sent.set(key, { at: Date.now(), prompt: r.prompt, previousContext: r.previousContext });
+      this.#tailJobIds.add(job.id);
+      this.#tail!.stats.interactive++;
+      this.#opts.emit({ event: 'submitted', keys: 1, job: job.id, engine: 'gemini' });
+      this.#pump(this.#tailEngine, job);
+    }
+  }
+
+  /** Whether a fingerprint is being sent as some page's own request (a first page's draft is its request). */
+  #busy(fp: Fingerprint): boolean {
+    return this.#inflight.sending(fp);
+  }
+
+  /** Local drafts go to an offline engine of their own, a page a job. */
+  #fillLocalDrafts(): void {
+    if (this.#p.fingerprints.drafts !== 'local') return;
+    for (;;) {
+      if (this.#draftEngine && this.#draftJobs >= this.#draftEngine.maxJobs) return;
+      const [r] = this.#ctx.takeLocal(1, (fp) => this.#busy(fp));
+      if (!r) return;
+      const p = this.#p;
+      this.#draftEngine ??= createLocalEngine(p.config, 8, p.fingerprints.localDraftSetup()!, p.cacheDir);
+      this.#draftImages ??= new JobPreparer(p, (message) => this.#opts.emit({ event: 'warning', message }), 'local');
+      const job: UnpreparedJob = { id: `job-${++this.#jobSeq}`, unprepared: [r] };
+      this.#owner.set(r.key, job.id);
+      this.#draftJobs++;
+      this.#draftJobIds.add(job.id);
+      this.#pump(this.#draftEngine, job, this.#draftImages);
     }
   }
 
@@ -399,15 +553,16 @@ export class BuildLoop {
    * Runs one job on the engine. A new job's images are prepared first (prepare/): a page whose image cannot
    * be decoded is an input error named here, for every engine, and is never sent; the rest go on.
    */
-  #pump(engine: Engine, job: Job | UnpreparedJob): void {
+  #pump(engine: Engine, job: Job | UnpreparedJob, images: JobPreparer = this.#images): void {
     this.#running++;
+    this.#idleSaid = false;
     const signal = this.#abort.signal;
     void (async () => {
       let error: unknown = null;
       let ready: Job = 'unprepared' in job ? { id: job.id, requests: [], records: job.unprepared.map((r) => ({ key: r.key, fingerprint: r.fingerprint })) } : job;
       try {
         if ('unprepared' in job) {
-          ready = { ...ready, requests: await this.#images.prepare(engine, job.unprepared, signal, (outcome) => this.#push({ outcome, job: job.id })) };
+          ready = { ...ready, requests: await images.prepare(engine, job.unprepared, signal, (outcome) => this.#push({ outcome, job: job.id })) };
           if (ready.requests.length === 0) return;
         }
         for await (const outcome of engine.run(ready, signal)) this.#push({ outcome, job: job.id });
@@ -440,7 +595,15 @@ export class BuildLoop {
 
   #jobDone(job: Job, error: unknown): void {
     this.#running--;
-    this.#slotFreed = true;
+    this.#idleSaid = false;
+    const draft = this.#draftJobIds.delete(job.id);
+    if (draft) this.#draftJobs--;
+    // A local draft frees no batch slot: the pages drafts unlock go out together once every draft is made
+    // (or in the batch that refills a slot), not in a batch each.
+    if (!draft || (this.#draftJobs === 0 && !this.#ctx.pending)) this.#slotFreed = true;
+    const tail = this.#tailJobIds.delete(job.id);
+    // A batch ended: the turnaround the tail plans with is measured again.
+    if (!draft && !tail && this.#tail) this.#tail.update(observedTurnaround(this.#p.store, this.#p.config.context.turnaroundMs));
     // An engine that could not write its own files (batch input in .ocrcache/tmp): the cache's problem, not the pages'.
     if (error instanceof ExitSignal) this.#stop(error);
     else if (error && !(error instanceof EngineStop) && isFsRefusal(error)) this.#stop(cacheProblem(error, this.#p.config.root, 'an engine\'s working file in .ocrcache/tmp'));
@@ -468,13 +631,16 @@ export class BuildLoop {
 
   #ingest(o: Outcome, job: string | null, billed = true): void {
     const p = this.#p;
+    const aux = parseAux(o.key);
+    if (aux) return this.#ingestAux(o, aux, job, billed);
     if (job !== null && this.#owner.get(o.key) === job) {
       this.#inflight.delete(o.key);
       this.#owner.delete(o.key);
     }
+    const tail = job !== null && this.#tailJobIds.has(job);
     if (billed) {
       // Failed replies are billed too, at the price of the model that answered.
-      const routed = this.#bill.add(o);
+      const routed = this.#bill.add(o, tail ? 'gemini' : undefined);
       if (routed) this.#opts.emit({ event: 'warning', key: o.key, message: routed });
     }
     const input = p.fingerprints.inputs.get(o.key);
@@ -500,7 +666,9 @@ export class BuildLoop {
       }
       const startedAt = Date.now();
       const attemptNo = (this.#attempts.get(o.key)?.count ?? 0) + 1;
-      const written = this.#write(o.key, o.fingerprint, bytes, { origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null, modelVersion: o.modelVersion ?? null });
+      const written = this.#write(o.key, o.fingerprint, bytes, {
+        origin: 'built', batch: o.batch ?? null, tokensIn: o.tokensIn ?? null, tokensOut: o.tokensOut ?? null, modelVersion: o.modelVersion ?? null, ...(tail ? { engine: 'gemini' } : {}),
+      });
       if (written === 'kept-edit') this.#observe(o, { value: parsed.value, attempt: attemptNo });
       if (written !== 'written') return;
       // Only a page that had failed has counters to clear (a DELETE per built page is measurable at 100k).
@@ -530,6 +698,61 @@ export class BuildLoop {
     const sent = this.#sent.get(o.key);
     this.#sent.delete(o.key);
     this.#opts.emit(recordEvent(this.#p, o, sent ?? null, r));
+  }
+
+  /**
+   * A draft's or a speculative send's answer: into the result store (never an output). A draft unlocks its
+   * successor (draft mode: the successor's request; speculative mode: its early send). A draft that fails
+   * for good blocks its successor in draft mode; a failed speculative send costs nothing more (the page is
+   * sent exactly when its turn comes).
+   */
+  #ingestAux(o: Outcome, aux: { kind: AuxKind; fingerprint: Fingerprint }, job: string | null, billed: boolean): void {
+    const p = this.#p;
+    if (job !== null && this.#owner.get(o.key) === job) this.#owner.delete(o.key);
+    if (billed) {
+      const routed = this.#bill.add(o);
+      if (routed) this.#opts.emit({ event: 'warning', key: o.key, message: routed });
+    }
+    const who = this.#ctx.settle(aux.fingerprint);
+    let failure: Extract<Outcome, { ok: false }> | null = o.ok ? null : o;
+    if (o.ok) {
+      const parsed = validateReply(p, o);
+      if (parsed.ok) {
+        try {
+          p.objects.write(aux.fingerprint, serialise(parsed.value));
+        } catch (err) {
+          if (!isFsRefusal(err)) throw err;
+          this.#stop(cacheProblem(err, p.config.root, 'the result store'));
+          return;
+        }
+      } else failure = parsed.failure as Extract<Outcome, { ok: false }>;
+    }
+    // A result of a batch re-attached after a crash: whose it was is not known here; every chain looks again.
+    if (!who) {
+      if (!failure) for (const chain of p.index.chains) this.#afterDraftChain(chain);
+      return;
+    }
+    const chain = p.index.chainOf.get(who.key);
+    if (!chain) return;
+    if (failure) {
+      const count = p.store.recordFailure({ ...failureRow(p, { ...failure, key: who.key }, null), message: `${who.kind === 'draft' ? 'draft' : 'speculative send'}: ${failure.message}` }, who.kind === 'draft' && failure.charge);
+      if (who.kind === 'draft' && (count >= p.config.execution.maxAttempts || failure.class === 'input-error')) {
+        this.#ctx.failedDrafts.set(who.key, failure.message);
+        p.fingerprints.draftFailed(who.key, failure.message);
+      }
+    }
+    this.#afterDraftChain(chain);
+  }
+
+  /** A draft of this chain was made (or failed): the pages after it form their requests again. */
+  #afterDraftChain(chain: Chain): void {
+    const p = this.#p;
+    // Re-planned only: a batched engine refills when its batch ends, with everything the batch unlocked. A
+    // page whose context from the draft is the one it was built with is fresh at once: a cutoff.
+    this.#countingCutoffs(chain, null, () => {
+      if (p.fingerprints.contextMode === 'draft') for (const page of chain.pages) p.fingerprints.computeOne(page);
+      this.#replan(chain);
+    });
   }
 
   /**
@@ -582,7 +805,8 @@ export class BuildLoop {
     if (!fp || this.#forced.has(key)) return false;
     const bytes = p.objects.read(fp);
     if (!bytes) return false;
-    if (this.#write(key, fp, bytes, { origin: 'restored' }) !== 'written') return true;
+    const hit = this.#ctx.restored(key, fp);
+    if (this.#write(key, fp, bytes, { origin: 'restored', ...(hit ? { contextSource: 'speculative' as const } : {}) }) !== 'written') return true;
     this.#counts.restored++;
     this.#opts.emit({ event: 'restored', key, output: p.index.byKey.get(key)!.output });
     this.#afterOutput(key);
@@ -598,12 +822,19 @@ export class BuildLoop {
   #afterOutput(key: TargetKey): void {
     const p = this.#p;
     const chain = p.index.chainOf.get(key)!;
+    this.#countingCutoffs(chain, key, () => {
+      if (p.fingerprints.chainDependent) p.fingerprints.recomputeFrom(key);
+      else p.fingerprints.computeOne(p.index.byKey.get(key)!);
+      this.#replan(chain);
+    });
+  }
+
+  /** Runs a re-plan of `chain`; waiting pages (other than `except`) that came out fresh are cutoffs: no call. */
+  #countingCutoffs(chain: Chain, except: TargetKey | null, replan: () => void): void {
     const before = new Map(chain.pages.map((pg) => [pg.key, this.#plans.get(pg.key)?.state]));
-    if (p.fingerprints.chainDependent) p.fingerprints.recomputeFrom(key);
-    else p.fingerprints.computeOne(p.index.byKey.get(key)!);
-    this.#replan(chain);
+    replan();
     for (const pg of chain.pages) {
-      if (pg.key === key) continue;
+      if (pg.key === except) continue;
       if (before.get(pg.key) === 'waiting' && this.#plans.get(pg.key)?.state === 'fresh') {
         this.#counts.cutoff++;
         this.#opts.emit({ event: 'cutoff', key: pg.key });
@@ -636,8 +867,35 @@ export class BuildLoop {
     const estimate = this.#opts.dryRun || this.#opts.maxCost !== undefined
       ? await estimatePlan(this.#p, { send, waiting, restored: toRestore, countTokens: this.#opts.dryRun, warn: (message) => this.#opts.emit({ event: 'warning', message }) })
       : null;
-    this.#opts.emit({ event: 'plan', counts, frontier: counts.stale + counts.failed, reasons, toSend: send.length, toRestore, ...(estimate ? { estimate } : {}) });
+    const policies = estimate && this.#opts.dryRun ? this.#policies(estimate) : null;
+    this.#opts.emit({ event: 'plan', counts, frontier: counts.stale + counts.failed, reasons, toSend: send.length, toRestore, ...(estimate ? { estimate } : {}), ...(policies ? { policies } : {}) });
     return estimate;
+  }
+
+  /** A Batch build's dry run of a rule with context: what each context policy would take (plan/policies.ts). */
+  #policies(estimate: CostEstimate): PlanPolicies | null {
+    const p = this.#p;
+    if (p.engine !== 'gemini-batch' || p.config.rule.context === null) return null;
+    const chains: PolicyChain[] = p.index.chains.map((chain) => {
+      const keys = chain.pages.map((pg) => pg.key).filter((k) => this.#selected.has(k) && ['stale', 'failed', 'waiting'].includes(this.#plans.get(k)!.state));
+      return { toBuild: keys.length, startsChain: keys.length > 0 && !p.index.predecessor.has(keys[0]!) };
+    });
+    const pages = Math.max(1, estimate.pages);
+    const model = p.config.rule.model;
+    const interactiveUsd = costOf('gemini', estimate.price?.model ?? model, estimate.tokensIn / pages, estimate.tokensOut / pages, todayUtc(), p.config.prices);
+    const deadline = this.#opts.deadline ?? p.config.context.deadline;
+    const turnaround = observedTurnaround(p.store, p.config.context.turnaroundMs);
+    const at = deadline === null ? null : deadlineAt(deadline, this.#started);
+    const rows = predictPolicies({
+      chains,
+      batchSize: p.config.execution.batchSize,
+      slots: p.config.execution.maxConcurrentBatches,
+      draft: p.config.context.draft,
+      batchUsd: estimate.costUsd === null || estimate.pages === 0 ? null : estimate.costUsd / estimate.pages,
+      interactiveUsd,
+      deadline: at === null ? null : { leftMs: Math.max(0, at - this.#started), turnaroundMs: turnaround.ms },
+    });
+    return { mode: p.config.context.mode, draft: p.config.context.draft, rows, turnaround, ...(at !== null ? { deadline: new Date(at).toISOString() } : {}) };
   }
 
   #finish(): BuildResult {
@@ -658,7 +916,8 @@ export class BuildLoop {
       failed: this.#counts.failed,
       dead: counts.dead,
       blocked: counts.blocked,
-      requests: engine.requests,
+      // The interactive tail's calls are requests too (local drafts are not: nothing is sent).
+      requests: engine.requests + (this.#tailEngine?.counters.requests ?? 0),
       batches: engine.batches,
       uploads: engine.uploads,
       targets: this.#selected.size,
@@ -673,6 +932,8 @@ export class BuildLoop {
       dryRun: this.#opts.dryRun,
       decoded: this.#images.decoded,
       probed: this.#p.sources.probed,
+      ...(this.#tail ? { tail: { ...this.#tail.stats, extraUsd: this.#bill.tailExtraUsd } } : {}),
+      ...(this.#ctx.active ? { context: { mode: this.#p.fingerprints.contextMode as 'draft' | 'speculative', ...this.#ctx.stats } } : {}),
     };
     emit({ event: 'summary', ...summary });
     const ok = counts.fresh + counts.edited === this.#selected.size && !this.#stopped;
@@ -681,6 +942,9 @@ export class BuildLoop {
 
   async close(): Promise<void> {
     await this.#engine?.close();
+    await this.#draftEngine?.close();
+    await this.#tailEngine?.close();
+    await this.#draftImages?.close();
     await this.#images.close();
   }
 }

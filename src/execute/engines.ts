@@ -1,5 +1,6 @@
 // The engine a build runs with, made on first need (a no-op or restore-only build never loads one).
 import path from 'node:path';
+import type { EngineName } from '../config/define.js';
 import type { Emit } from '../events.js';
 import type { Engine } from '../engines/engine.js';
 import { createBatchEngine } from '../engines/gemini-batch.js';
@@ -8,8 +9,9 @@ import { createLocalEngine } from '../engines/local.js';
 import { cacheJournal } from './journal.js';
 import type { Project } from './project.js';
 
-export function createEngine(p: Project, pages: number, opts: { emit: Emit; pollSeconds?: number | undefined }): Engine {
-  switch (p.engine) {
+/** `name`: another engine than the build's (the interactive tail of a Batch build). */
+export function createEngine(p: Project, pages: number, opts: { emit: Emit; pollSeconds?: number | undefined }, name: EngineName = p.engine): Engine {
+  switch (name) {
     case 'local':
       return createLocalEngine(p.config, pages, p.fingerprints.localOcr!, p.cacheDir);
     case 'gemini-batch':

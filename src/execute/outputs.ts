@@ -2,7 +2,7 @@
 // (saved with the next cache save). A crash between any two steps loses nothing: see Fingerprinter's
 // recovery of outputs that equal their stored result.
 import path from 'node:path';
-import type { Origin } from '../cache/records.js';
+import type { ContextSource, Origin } from '../cache/records.js';
 import type { ContentHash, TargetKey } from '../types.js';
 import fs from 'node:fs';
 import { cacheProblem, isFsRefusal } from '../cache/problems.js';
@@ -22,6 +22,10 @@ export interface WriteMeta {
   tokensOut?: number | null;
   /** The model that answered, when the engine said. */
   modelVersion?: string | null;
+  /** Set when a speculative send's result is the page's output (its guess was verified). */
+  contextSource?: 'speculative';
+  /** The engine that sent the request, when not the build's (the interactive tail of a Batch build). */
+  engine?: string;
 }
 
 /** A page's output cannot be written (its folder, a folder in its place, a path leaving the project). */
@@ -114,7 +118,7 @@ export function recordOutput(p: Project, key: TargetKey, hash: ContentHash, meta
     components: input.current.components,
     inputKey: input.inputKey,
     outputHash: hash,
-    engine: p.engine,
+    engine: meta.engine ?? p.engine,
     model: gemini ? p.config.rule.model : null,
     modelVersion: meta.modelVersion ?? null,
     promptFile: gemini ? p.config.rule.promptFile : null,
@@ -123,5 +127,14 @@ export function recordOutput(p: Project, key: TargetKey, hash: ContentHash, meta
     batch: meta.batch ?? null,
     tokensIn: meta.tokensIn ?? null,
     tokensOut: meta.tokensOut ?? null,
+    contextSource: contextSourceOf(p, key, input.current.components.context !== null, meta.contextSource),
   });
+}
+
+/** Which context an output is built with: none, the predecessor's final output, its draft, or a verified guess. */
+function contextSourceOf(p: Project, key: TargetKey, hasContext: boolean, speculative: 'speculative' | undefined): ContextSource | null {
+  const pred = p.index.predecessor.get(key);
+  if (!hasContext || !pred) return null;
+  if (p.fingerprints.contextMode === 'draft') return { kind: 'draft', of: pred, hash: p.fingerprints.draftOf(pred) };
+  return { kind: speculative ?? 'final', of: pred, hash: p.fingerprints.inputs.get(pred)?.outputHash ?? null };
 }

@@ -2,7 +2,7 @@
 // engine sees it. A page whose image cannot be prepared is answered here with an input error naming the file,
 // the page inside it and the decoder's reason: for every engine alike, before anything is sent.
 import path from 'node:path';
-import { imageFamily } from '../config/images.js';
+import { imageFamily, type ImageFamily } from '../config/images.js';
 import type { Engine, Outcome } from '../engines/engine.js';
 import { cacheProblem, isFsRefusal } from '../cache/problems.js';
 import type { Request } from '../fingerprint/snapshot.js';
@@ -16,9 +16,13 @@ export class JobPreparer {
   /** Made when the first page is sent: a no-op build never loads an image library. */
   #preparer: Preparer | null = null;
 
-  constructor(p: Project, warn: (message: string) => void) {
+  /** The image family this preparer serves: the build engine's, or another's (local drafts in a Gemini build). */
+  readonly #family: ImageFamily;
+
+  constructor(p: Project, warn: (message: string) => void, family: ImageFamily = imageFamily(p.engine)) {
     this.#p = p;
     this.#warn = warn;
+    this.#family = family;
   }
 
   /** Images decoded so far in this build. */
@@ -34,7 +38,7 @@ export class JobPreparer {
     const family = engine.images;
     if (family === null) return requests.map((r) => ({ ...r, image: null }));
     // The fingerprint recorded the settings of the build's engine family: prepare with exactly those.
-    if (family !== imageFamily(this.#p.engine)) throw new Error(`the ${engine.name} engine takes ${family} images, but the build fingerprinted ${imageFamily(this.#p.engine)} ones`);
+    if (family !== this.#family) throw new Error(`the ${engine.name} engine takes ${family} images, but this preparer serves ${this.#family} ones`);
     this.#preparer ??= new Preparer({ cacheDir: this.#p.cacheDir, family, settings: this.#p.config.images[family], warn: this.#warn });
     const preparer = this.#preparer;
     const root = this.#p.config.root;

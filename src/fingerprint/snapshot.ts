@@ -5,6 +5,12 @@
 // template, image, wildcard values, and the predecessor's output hash). When it equals the recorded one,
 // the recorded fingerprint is reused and neither the previous output is read nor the prompt rendered, so a
 // no-op build costs a stat per file.
+//
+// Context policies (DESIGN §15): in `exact` and `speculative` mode a page's context is its predecessor's final
+// output; in `draft` mode it is the predecessor's draft: the result of the predecessor's request made without
+// context (`first-pass`) or of its local OCR (`local`), found in the result store by that request's
+// fingerprint. A page whose predecessor's draft is not made yet `awaits` it. In speculative mode the request
+// stays exact; speculativeRequest() forms the early guess, with the draft's context, that the loop may send.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineName } from '../config/define.js';
@@ -20,6 +26,7 @@ import { canonicalJson, sha256 } from '../util/hash.js';
 import type { HashCache } from './hash-cache.js';
 import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, imageIdentity, prepareHash, requestConfig, sourceKind, type PromptRenderer, type SourceKind } from './request.js';
 import { resolveLocalOcr, type LocalOcrSetup } from './local-ocr.js';
+import type { ContextMode, DraftSource } from '../config/resolved.js';
 
 /** Everything an engine needs to execute one target's request. */
 export interface Request {
@@ -64,6 +71,14 @@ export class Fingerprinter {
   readonly recovered: TargetKey[] = [];
   /** The local engine's model files and settings (null for the Gemini engines). */
   readonly localOcr: LocalOcrSetup | null;
+  readonly #mode: ContextMode;
+  readonly #draftSource: DraftSource;
+  /** Local drafts are requests of the local engine: their fingerprints come from a local fingerprinter. */
+  #localDrafts: Fingerprinter | null = null;
+  /** Each page's draft request fingerprint, computed with the page (null: the page has no image). */
+  readonly #draftFps = new Map<TargetKey, Fingerprint | null>();
+  /** Drafts that failed for good: their successors' requests cannot be formed (draft mode). */
+  readonly #draftProblems = new Map<TargetKey, string>();
 
   constructor(config: ResolvedConfig, engine: EngineName, store: StateStore, hashes: HashCache, objects: ResultStore, index: ChainIndex) {
     this.#config = config;
@@ -82,6 +97,18 @@ export class Fingerprinter {
     this.#prepareHash = { pdf: prepareHash(config, engine, 'pdf'), raster: prepareHash(config, engine, 'raster') };
     this.#usesContext = engine !== 'local' && config.rule.context !== null;
     this.#contextFnHash = config.rule.context ? sha256(String(config.rule.context)) : null;
+    this.#mode = this.#usesContext ? config.context.mode : 'exact';
+    this.#draftSource = config.context.draft;
+  }
+
+  /** The context policy in force (exact when the rule passes no context, or the engine sends none). */
+  get contextMode(): ContextMode {
+    return this.#mode;
+  }
+
+  /** Whether the loop makes drafts: draft and speculative modes. */
+  get drafts(): DraftSource | null {
+    return this.#mode === 'exact' ? null : this.#draftSource;
   }
 
   /** The canonical form of the current request config (the config component's hash is of this). */
@@ -96,9 +123,9 @@ export class Fingerprinter {
     this.#configKept = true;
   }
 
-  /** True when a page's request depends on its predecessor's output. */
+  /** True when a page's request depends on its predecessor's final output (exact and speculative modes). */
   get chainDependent(): boolean {
-    return this.#usesContext;
+    return this.#usesContext && this.#mode !== 'draft';
   }
 
   #template(): { render: PromptRenderer; templateHash: ContentHash } {
@@ -137,13 +164,15 @@ export class Fingerprinter {
     let current: TargetInput['current'] = null;
     let currentProblem: string | null = null;
     let inputKey: string | null = null;
+    let awaits: TargetKey | null = null;
+    if (this.#mode !== 'exact') this.#draftFps.set(key, imageHash ? this.#draftFingerprint(page, imageHash) : null);
     if (imageHash) {
       const r = this.#request(page, predecessor, imageHash, recordRow?.inputKey ?? null, recordRow ? { fingerprint: recordRow.fingerprint, components: recordRow.components } : null);
       if ('problem' in r) currentProblem = r.problem;
       else if (r.state === 'known') {
         current = { fingerprint: r.fingerprint, components: r.components };
         inputKey = r.inputKey;
-      }
+      } else if (r.awaits) awaits = r.awaits;
     }
     let record = recordRow ? { fingerprint: recordRow.fingerprint, outputHash: recordRow.outputHash, components: recordRow.components } : null;
     if (current && outputHash && outputHash !== record?.outputHash && this.#matchesStored(current.fingerprint, outputHash)) {
@@ -152,15 +181,22 @@ export class Fingerprinter {
       this.#store.setTarget({
         key, output: page.output, fingerprint: current.fingerprint, components: current.components, inputKey, outputHash,
         engine: this.#engine, model: this.#engine === 'local' ? null : this.#config.rule.model, modelVersion: null, promptFile: this.#engine === 'local' ? null : this.#config.rule.promptFile,
-        origin: 'recovered', builtAt: new Date().toISOString(), batch: null, tokensIn: null, tokensOut: null,
+        origin: 'recovered', builtAt: new Date().toISOString(), batch: null, tokensIn: null, tokensOut: null, contextSource: null,
       });
       record = { fingerprint: current.fingerprint, outputHash, components: current.components };
       this.recovered.push(key);
     }
     if (out.kind === 'error') outputHash = null;
-    const input = { key, predecessor, inputProblem, outputHash, current, currentProblem, record, inputKey };
+    const input = { key, predecessor, inputProblem, outputHash, current, currentProblem, record, inputKey, awaits };
     this.inputs.set(key, input);
     return input;
+  }
+
+  /** A page's image identity, from the stat cache (for requests of pages whose own request is not known). */
+  #imageOf(page: Page): ContentHash | null {
+    if (!page.image) return null;
+    const h = this.#hashes.hash(page.image);
+    return h.kind === 'ok' ? imageIdentity(h.hash, page.sourcePage) : null;
   }
 
   #matchesStored(fp: Fingerprint, outputHash: ContentHash): boolean {
@@ -168,9 +204,9 @@ export class Fingerprinter {
     return bytes !== null && sha256(bytes) === outputHash;
   }
 
-  #inputKey(page: Page, imageHash: ContentHash, predOutput: ContentHash | null): string {
+  #inputKey(page: Page, imageHash: ContentHash, predOutput: ContentHash | null, predDraft: Fingerprint | null = null): string {
     const templateHash = this.#usesContext || this.#engine !== 'local' ? this.#template().templateHash : null;
-    return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, prepare: this.#prepareOf(page), vars: page.vars, pred: predOutput }));
+    return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, prepare: this.#prepareOf(page), vars: page.vars, pred: predOutput, predDraft: predDraft ?? undefined }));
   }
 
   #prepareOf(page: Page): ContentHash {
@@ -183,20 +219,35 @@ export class Fingerprinter {
     imageHash: ContentHash,
     recordedInputKey: string | null,
     recorded: { fingerprint: Fingerprint; components: Components } | null,
-  ): { problem: string } | { state: 'unknown' } | { state: 'known'; fingerprint: Fingerprint; components: Components; inputKey: string } {
+  ): { problem: string } | { state: 'unknown'; awaits?: TargetKey } | { state: 'known'; fingerprint: Fingerprint; components: Components; inputKey: string } {
     let predOutput: ContentHash | null = null;
-    if (this.#usesContext && predecessor) {
+    let predDraft: Fingerprint | null = null;
+    if (this.#usesContext && predecessor && this.#mode === 'draft') {
+      predDraft = this.#draftFps.get(predecessor) ?? null;
+      if (predDraft === null) {
+        const pred = this.inputs.get(predecessor);
+        return { problem: `${predecessor} has no image to make a draft from${pred?.inputProblem ? ` (${pred.inputProblem})` : ''}` };
+      }
+      const failed = this.#draftProblems.get(predecessor);
+      if (failed !== undefined && !this.#objects.has(predDraft)) return { problem: `the draft of ${predecessor} failed: ${failed}` };
+      if (!this.#objects.has(predDraft)) return { state: 'unknown', awaits: predecessor };
+    } else if (this.#usesContext && predecessor) {
       predOutput = this.inputs.get(predecessor)?.outputHash ?? null;
       if (predOutput === null) return { state: 'unknown' };
     }
-    const inputKey = this.#inputKey(page, imageHash, predOutput);
+    const inputKey = this.#inputKey(page, imageHash, predOutput, predDraft);
     if (recorded && recordedInputKey === inputKey) return { state: 'known', ...recorded, inputKey };
     const built = this.#build(page, predecessor, imageHash);
     if ('problem' in built) return built;
     return { state: 'known', fingerprint: built.fingerprint, components: built.components, inputKey };
   }
 
-  #build(page: Page, predecessor: TargetKey | null, imageHash: ContentHash): { problem: string } | { fingerprint: Fingerprint; components: Components; prompt: string | null; previousContext: string | null } {
+  #build(
+    page: Page,
+    predecessor: TargetKey | null,
+    imageHash: ContentHash,
+    source: 'policy' | 'none' | 'draft' = 'policy',
+  ): { problem: string } | { fingerprint: Fingerprint; components: Components; prompt: string | null; previousContext: string | null } {
     const schema = this.#config.rule.schemaHash;
     if (this.#engine === 'local') {
       // The local "request" is the image plus what rule.fromLocalOcr is told about the page (its wildcard
@@ -205,9 +256,10 @@ export class Fingerprinter {
       return { fingerprint: fingerprintOf(components), components, prompt: null, previousContext: null };
     }
     let previousContext: string | null = null;
-    if (this.#usesContext && predecessor) {
+    const from = source === 'policy' ? (this.#mode === 'draft' ? 'draft' : 'final') : source;
+    if (this.#usesContext && predecessor && from !== 'none') {
       const pred = this.#index.byKey.get(predecessor)!;
-      const ctx = this.#contextFrom(pred);
+      const ctx = from === 'draft' ? this.#contextFromDraft(pred) : this.#contextFrom(pred);
       if (typeof ctx !== 'string') return ctx;
       previousContext = ctx;
     }
@@ -239,14 +291,88 @@ export class Fingerprinter {
     }
   }
 
+  /** The context the rule makes of a draft (its result in the result store), or why there is none. */
+  #contextFromDraft(pred: Page): string | { problem: string } {
+    const fp = this.#draftFps.get(pred.key) ?? null;
+    const bytes = fp ? this.#objects.read(fp) : null;
+    if (!bytes) return { problem: `the draft of ${pred.key} is not in the result store` };
+    try {
+      return String(this.#config.rule.context!(JSON.parse(bytes.toString('utf8'))));
+    } catch (err) {
+      return { problem: `rule.context() failed on the draft of ${pred.key}: ${(err as Error).message}` };
+    }
+  }
+
+  /** The fingerprint of a page's draft: its request without context, or its local OCR request. */
+  #draftFingerprint(page: Page, imageHash: ContentHash): Fingerprint | null {
+    const built = this.#draftSource === 'local' ? this.#local().#build(page, null, imageHash) : this.#build(page, null, imageHash, 'none');
+    return 'problem' in built ? null : built.fingerprint;
+  }
+
+  #local(): Fingerprinter {
+    this.#localDrafts ??= new Fingerprinter(this.#config, 'local', this.#store, this.#hashes, this.#objects, this.#index);
+    return this.#localDrafts;
+  }
+
+  /** The local engine's setup for local drafts (context.draft: 'local'). */
+  localDraftSetup(): LocalOcrSetup | null {
+    return this.#local().localOcr;
+  }
+
+  /** The draft of `key` failed for good: in draft mode its successor is blocked by it. */
+  draftFailed(key: TargetKey, message: string): void {
+    this.#draftProblems.set(key, message);
+  }
+
+  /** The draft fingerprint of `key` (null: none can be made, or drafts are off). */
+  draftOf(key: TargetKey): Fingerprint | null {
+    return this.#draftFps.get(key) ?? null;
+  }
+
+  /**
+   * The request that makes `key`'s draft: its own request without context (first-pass: sent by the build's
+   * engine), or its local OCR request (local: sent to the offline engine).
+   */
+  draftRequest(key: TargetKey): Request {
+    const page = this.#index.byKey.get(key);
+    const fp = this.#draftFps.get(key);
+    if (!page?.image || !fp) throw new Error(`no draft can be formed for ${key}`);
+    if (this.#draftSource === 'local') {
+      return this.#local().requestWith(key, 'none');
+    }
+    return this.requestWith(key, 'none');
+  }
+
+  /**
+   * Speculative mode: the request `key` would make if its predecessor's final output gave the context its
+   * draft gives (null when the draft is not made yet). Sent early, its result waits in the result store:
+   * when the predecessor is final and the context came out the same, the page's exact request is this one.
+   */
+  speculativeRequest(key: TargetKey): Request | null {
+    const pred = this.#index.predecessor.get(key);
+    const fp = pred ? this.#draftFps.get(pred) : null;
+    if (!pred || !fp || !this.#objects.has(fp)) return null;
+    try {
+      return this.requestWith(key, 'draft');
+    } catch {
+      return null;
+    }
+  }
+
   /** The full request for a target whose fingerprint is known (re-derived: prompts are not kept in memory). */
   request(key: TargetKey): Request {
+    return this.requestWith(key, 'policy');
+  }
+
+  /** A request of `key` with its context from where `source` says (`policy`: the current request). */
+  requestWith(key: TargetKey, source: 'policy' | 'none' | 'draft'): Request {
     const input = this.inputs.get(key);
     const page = this.#index.byKey.get(key);
-    if (!input?.current || !page?.image || !input.current.components.image) throw new Error(`no request can be formed for ${key}`);
-    const built = this.#build(page, this.#index.predecessor.get(key) ?? null, input.current.components.image);
+    const image = input?.current?.components.image ?? (page?.image ? this.#imageOf(page) : null);
+    if (!page?.image || !image || (source === 'policy' && !input?.current)) throw new Error(`no request can be formed for ${key}`);
+    const built = this.#build(page, this.#index.predecessor.get(key) ?? null, image, source);
     if ('problem' in built) throw new Error(built.problem);
-    if (built.fingerprint !== input.current.fingerprint) throw new Error(`fingerprint of ${key} changed while building its request`);
+    if (source === 'policy' && built.fingerprint !== input!.current!.fingerprint) throw new Error(`fingerprint of ${key} changed while building its request`);
     // Stat-cached. A file gone since planning keeps the identity as a stand-in: preparing it reports the loss.
     const file = this.#hashes.hash(page.image);
     return {
@@ -254,10 +380,10 @@ export class Fingerprinter {
       page,
       fingerprint: built.fingerprint,
       components: built.components,
-      inputKey: input.inputKey ?? '',
+      inputKey: input?.inputKey ?? '',
       imagePath: path.join(this.#config.root, page.image),
-      imageHash: input.current.components.image,
-      sourceHash: file.kind === 'ok' ? file.hash : input.current.components.image,
+      imageHash: image,
+      sourceHash: file.kind === 'ok' ? file.hash : image,
       sourcePage: page.sourcePage,
       prompt: built.prompt,
       previousContext: built.previousContext,

@@ -40,6 +40,10 @@ function planTarget(t: TargetInput, pred: TargetPlan | null, input: PlanInput): 
     const reasons = staleReasons(t, forced).filter((r) => r.code !== 'context-changed');
     return reasons.length > 0 ? out('stale', { reasons, detail: `builds after ${pred.key}` }) : out('waiting', { detail: `${pred.key} is ${pred.state}` });
   }
+  if (!t.current && t.awaits) {
+    // Draft mode: the context comes from the predecessor's draft, which the build makes first.
+    return out('waiting', { detail: `waits for the draft of ${t.awaits}` });
+  }
   if (!t.current) {
     // Inputs exist but the request cannot be formed: the predecessor's output cannot give a context.
     return t.predecessor ? out('blocked', { blockedBy: t.predecessor, detail: t.currentProblem }) : out('missing-input', { detail: t.currentProblem });

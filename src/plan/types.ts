@@ -31,6 +31,8 @@ export interface TargetInput {
   current: { fingerprint: Fingerprint; components: Components } | null;
   /** Why `current` is null although the inputs exist (e.g. the predecessor's output is not valid JSON). */
   currentProblem: string | null;
+  /** Draft mode: the predecessor whose draft this page's request needs, when that draft is not made yet. */
+  awaits?: TargetKey | null;
   record: { fingerprint: Fingerprint; outputHash: ContentHash; components: Components } | null;
 }
 

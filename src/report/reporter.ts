@@ -1,6 +1,6 @@
 // Reporters render the core's events (STYLE §8): NDJSON with --json, a live progress bar on a TTY, plain
 // timestamped lines otherwise. Only reporters print.
-import type { BuildEvent, Summary } from '../events.js';
+import type { BuildEvent, PlanPolicies, Summary } from '../events.js';
 import { TOKENS_PER_TILE } from '../cost/image-tokens.js';
 import { CHARS_PER_TOKEN, formatUsd, type CostEstimate } from '../plan/estimate.js';
 
@@ -49,11 +49,13 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
       const reasons = Object.entries(e.reasons).map(([k, v]) => `${k} ${v}`).join(', ');
       const states = Object.entries(e.counts).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(', ');
       const line = `plan: ${states || 'nothing to do'}${reasons ? ` (stale: ${reasons})` : ''}; ${e.toRestore} to restore, ${e.toSend} to send`;
-      return { line: e.estimate ? [line, ...estimateLines(e.estimate)].join('\n') : line, level: 'info' };
+      const lines = [line, ...(e.estimate ? estimateLines(e.estimate) : []), ...(e.policies ? policyLines(e.policies) : [])];
+      return { line: lines.join('\n'), level: 'info' };
     }
     case 'stale':
       return { line: `${e.state.padEnd(8)} ${e.key}${e.reasons.length ? `  [${e.reasons.map((r) => r.code).join(', ')}]` : ''}`, level: 'info' };
     case 'submitted':
+    case 'idle':
       return null;
     case 'engine':
       return { line: e.message, level: 'detail' };
@@ -95,11 +97,47 @@ export function summaryLine(s: Summary): string {
   if (s.blocked) parts.push(`${s.blocked} blocked`);
   if (s.missingInput) parts.push(`${s.missingInput} missing input`);
   const done = `done: ${parts.join(', ')}; ${s.requests} requests, ${s.batches} batches, ${s.uploads} uploads; ${s.fresh + s.edited}/${s.targets} up to date${s.edited ? ` (${s.edited} edited)` : ''} in ${s.seconds} s`;
+  const c = s.context;
+  const context = c && c.drafts + c.speculated > 0
+    ? `\ncontext: ${c.mode}; ${c.drafts} drafts${c.mode === 'speculative' ? `, ${c.speculated} sent early: ${c.hits} verified (no call), ${c.misses} sent again${c.hits + c.misses > 0 ? ` (hit rate ${Math.round((100 * c.hits) / (c.hits + c.misses))} %)` : ''}` : ''}`
+    : '';
+  const t = s.tail;
+  const extra = t && t.interactive > 0 ? `, ${t.extraUsd === null ? 'extra cost unknown' : `+${formatUsd(t.extraUsd)} over batch prices`}` : '';
+  const tail = t
+    ? `\ndeadline ${t.deadline}: ${t.batch} pages by batch, ${t.interactive} interactively${extra} (batch turnaround ${minutes(t.turnaroundMs)}, ${turnaroundSource(t.turnaroundSamples)})`
+    : '';
   // Nothing billed (the local engine, a no-op or restore-only build): no tokens line.
-  if (s.costUsd === undefined || (s.tokensIn === 0 && s.tokensOut === 0)) return done;
+  if (s.costUsd === undefined || (s.tokensIn === 0 && s.tokensOut === 0)) return `${done}${context}${tail}`;
   // A line of its own, so that the first line keeps its shape for scripts that match it.
   const cost = s.costUsd === null ? 'cost unknown (no price for the model: add it to the ocrfile\'s prices)' : `cost ${formatUsd(s.costUsd)}`;
-  return `${done}\ntokens: ${s.tokensIn.toLocaleString('en-US')} in, ${s.tokensOut.toLocaleString('en-US')} out; ${cost}`;
+  return `${done}\ntokens: ${s.tokensIn.toLocaleString('en-US')} in, ${s.tokensOut.toLocaleString('en-US')} out; ${cost}${context}${tail}`;
+}
+
+/** The context policies table of a dry run: rounds, requests and cost of each (README "Context policies"). */
+export function policyLines(p: PlanPolicies): string[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const span = (r: [number, number], f: (x: number) => string) => (r[0] === r[1] ? f(r[0]) : `${f(r[0])} to ${f(r[1])}`);
+  const turnaround = `batch turnaround ${minutes(p.turnaround.ms)} (${turnaroundSource(p.turnaround.samples)})`;
+  const deadline = p.deadline ? `; tail: interactive calls for what batch rounds would finish after ${p.deadline}` : '';
+  const lines = [`context policies (now ${p.mode}${p.mode === 'exact' ? '' : `, drafts ${p.draft}`}; a round is one ${turnaround}${deadline}):`];
+  for (const r of p.rows) {
+    const name = r.policy;
+    const cost = r.costUsd ? `~${span(r.costUsd, formatUsd)}` : 'cost unknown';
+    const interactive = r.interactive !== undefined ? `, ${n(r.interactive)} of them interactive` : '';
+    lines.push(`  ${name.padEnd(12)} ${span(r.rounds, n)} rounds, ${span(r.requests, n)} requests${interactive}, ${cost}`);
+  }
+  return lines;
+}
+
+function turnaroundSource(samples: number): string {
+  return samples > 0 ? `median of ${samples} batches` : samples < 0 ? 'context.turnaround' : 'assumed: no batch ended yet';
+}
+
+/** 42 min, 1.5 h, 20 s: a turnaround as a person reads it. */
+function minutes(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
+  if (ms < 2 * 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 360_000) / 10} h`;
 }
 
 /** The cost estimate as the lines printed under the plan line. */

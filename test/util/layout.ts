@@ -15,6 +15,8 @@ export interface LayoutOptions {
   engine?: 'gemini' | 'gemini-batch' | 'local';
   /** execution settings, as TypeScript source (e.g. `{ maxAttempts: 2, outageSeconds: 2 }`). */
   execution?: string;
+  /** More top-level ocrfile options, as TypeScript source (e.g. `context: { mode: 'draft' },`). */
+  extra?: string;
   /** Path (relative to the project) → sample image to copy there (a path under the repository). */
   images: Record<string, string>;
   files?: Record<string, string | Buffer>;
@@ -42,7 +44,7 @@ export const LOOSE_PROMPT = `Transcribe page <%= page %> of this scan as text bl
 <% } -%>
 `;
 
-export function layoutOcrfile(o: Pick<LayoutOptions, 'image' | 'target' | 'allowList' | 'engine' | 'execution'>): string {
+export function layoutOcrfile(o: Pick<LayoutOptions, 'image' | 'target' | 'allowList' | 'engine' | 'execution' | 'extra'>): string {
   return `import { defineOcrfile } from 'ocrmake';
 import rule from './rules/loose.js';
 
@@ -51,7 +53,7 @@ export default defineOcrfile({
   target: '${o.target}',
   rule,
   engine: '${o.engine ?? 'gemini'}',
-  execution: ${o.execution ?? '{ maxAttempts: 3, pollSeconds: 30 }'},
+  execution: ${o.execution ?? '{ maxAttempts: 3, pollSeconds: 30 }'},${o.extra ? `\n  ${o.extra}` : ''}
 });
 `;
 }

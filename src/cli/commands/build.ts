@@ -17,6 +17,8 @@ export interface BuildCommandOptions {
   pollSeconds?: number | undefined;
   /** USD: refuse to start when the estimate is above it. */
   maxCost?: number | undefined;
+  /** A duration from the start or a date and time (overrides the ocrfile's context.deadline). */
+  deadline?: string | undefined;
   cwd?: string;
 }
 
@@ -52,6 +54,7 @@ export async function build(o: BuildCommandOptions): Promise<number> {
       ...(o.engine ? { engine: o.engine } : {}),
       ...(o.pollSeconds !== undefined ? { pollSeconds: o.pollSeconds } : {}),
       ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
       emit,
       signal: controller.signal,
     });

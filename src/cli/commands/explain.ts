@@ -1,5 +1,5 @@
 import type { EngineName } from '../../config/define.js';
-import type { Components } from '../../cache/records.js';
+import type { Components, ContextSource } from '../../cache/records.js';
 import { usageError } from '../../errors.js';
 import { planProject } from '../../execute/project.js';
 import { select } from '../../graph/select.js';
@@ -37,6 +37,8 @@ export interface ExplainJson {
   attempts: number;
   lastError: { class: string; message: string; at: string } | null;
   batch: string | null;
+  /** The engine that built the recorded output (gemini for a page of a Batch build's interactive tail). */
+  engine: string | null;
   builtAt: string | null;
   origin: string | null;
   /** The model the recorded output was asked of, and the one that answered it (null when not said). */
@@ -45,6 +47,8 @@ export interface ExplainJson {
   configChanges: string[];
   /** Copies of hand-edited outputs kept before `build --force` rebuilt them, oldest first. */
   keptEdits: string[];
+  /** The previous-page context the recorded output was built with (context policies), null when none. */
+  context: ContextSource | null;
 }
 
 export async function explain(o: ExplainOptions): Promise<number> {
@@ -81,11 +85,13 @@ export async function explain(o: ExplainOptions): Promise<number> {
       attempts: attempt?.count ?? 0,
       lastError: lastFailure ? { class: lastFailure.class, message: lastFailure.message, at: lastFailure.at } : null,
       batch: record?.batch ?? null,
+      engine: record?.engine ?? null,
       builtAt: record?.builtAt ?? null,
       origin: record?.origin ?? null,
       model: { requested: record?.model ?? null, answered: record?.modelVersion ?? null, current: p.engine === 'local' ? null : p.config.rule.model },
       configChanges: configChanges(p.store, record?.components.config ?? null, current ? { hash: current.components.config, json: p.fingerprints.configJson } : null),
       keptEdits: editsOf(p, key),
+      context: record?.contextSource ?? null,
     };
     process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : human(out, p.engine));
     return 0;
@@ -101,6 +107,13 @@ function modelLine(m: ExplainJson['model']): string {
   const answered = m.answered && !sameModel(m.requested, m.answered) ? `, answered by ${m.answered}` : m.answered ? '' : ', answering model not recorded';
   const now = m.current && m.current !== m.requested ? `; the current request asks ${m.current}` : '';
   return `${m.requested}${answered}${now}`;
+}
+
+function contextLine(c: ContextSource): string {
+  const h = short(c.hash);
+  if (c.kind === 'draft') return `the draft of ${c.of} (draft ${h})`;
+  if (c.kind === 'speculative') return `sent early with ${c.of}'s draft context, verified equal to its final output (${h})`;
+  return `the final output of ${c.of} (${h})`;
 }
 
 /** The settings that differ between two recorded configs, as `path: recorded → current` lines. */
@@ -119,6 +132,8 @@ function human(e: ExplainJson, engine: string): string {
   else lines.push('  predecessor  none (first page of its chain)');
   if (e.blockedBy) lines.push(`  blocked by   ${e.blockedBy}`);
   if (e.model.requested || e.model.current) lines.push(`  model        ${modelLine(e.model)}`);
+  if (e.engine && e.engine !== engine) lines.push(`  built by     ${e.engine}${e.engine === 'gemini' && engine === 'gemini-batch' ? ' (interactive: the tail before a deadline)' : ''}`);
+  if (e.context) lines.push(`  context      ${contextLine(e.context)}`);
   for (const r of e.reasons) {
     lines.push('recorded' in r ? `  reason       ${r.code}: recorded ${short(r.recorded)}, current ${short(r.current)}` : `  reason       ${r.code}`);
     if (r.code === 'config-changed') for (const c of e.configChanges) lines.push(`                 ${c}`);

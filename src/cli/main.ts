@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The thin CLI (STYLE §14): parse into validated options, lazy-import one module per command, map the
 // outcome to an exit code in one place (STYLE §7).
+import fs from 'node:fs';
+import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, ExitSignal } from '../errors.js';
@@ -19,6 +21,8 @@ export async function main(rawArgv: string[]): Promise<number> {
     await yargs(argv)
       .scriptName('ocrmake')
       .usage('$0 <command> [options]')
+      .option('config', { type: 'string', global: true, describe: 'the ocrfile to use (default: ocrfile.ts here or in a parent folder); the project root is its folder. Also OCRMAKE_CONFIG' })
+      .middleware((a) => chooseOcrfile(a.config, String(a._[0] ?? '')))
       .command(
         'build [selectors..]',
         'bring pages up to date (all, or those selected)',
@@ -205,6 +209,24 @@ export async function main(rawArgv: string[]): Promise<number> {
     return report(err);
   }
   return result;
+}
+
+/**
+ * `--config FILE` (or a folder holding ocrfile.ts) wins over OCRMAKE_CONFIG; either is made absolute and
+ * kept in OCRMAKE_CONFIG, where config/load.ts and cli/root.ts read it. `init` writes the file; every
+ * other command needs it to exist.
+ */
+function chooseOcrfile(option: string | undefined, command: string): void {
+  const given = option ?? process.env['OCRMAKE_CONFIG'];
+  if (!given) return;
+  const from = option !== undefined ? '--config' : 'OCRMAKE_CONFIG';
+  if (given.trim() === '') throw new ExitSignal(ExitCode.usage, `${from} needs the path of an ocrfile (e.g. ${from === '--config' ? '--config catalog/ocrfile.ts' : 'OCRMAKE_CONFIG=catalog/ocrfile.ts'})`);
+  let file = path.resolve(given);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'ocrfile.ts');
+  if (command !== 'init' && !fs.existsSync(file)) {
+    throw new ExitSignal(ExitCode.usage, `${from} ${given}: there is no such file${file !== path.resolve(given) ? ` (looked for ${path.relative(process.cwd(), file)})` : ''}.\n  Check the path, or run ocrmake init to write an ocrfile.`);
+  }
+  process.env['OCRMAKE_CONFIG'] = file;
 }
 
 const COMMANDS = ['build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];

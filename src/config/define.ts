@@ -43,8 +43,11 @@ export interface RuleDefinition<T = any> {
   name: string;
   /** Bump to invalidate every output of this rule on purpose. */
   version?: string | number;
-  /** EJS template, relative to the project root (e.g. `prompts/page_ocr/v1.ejs`). */
-  prompt: string;
+  /**
+   * The prompt template, relative to the project root: EJS (`prompts/page_ocr/v1.ejs`), or Jinja for `.jinja`
+   * and `.j2` (rendered by nunjucks). Optional for a rule used only with the local engine, which sends none.
+   */
+  prompt?: string;
   /** Output schema: sent to Gemini as responseJsonSchema and used to validate every reply. */
   schema: z.ZodType<T>;
   /** The text handed to the next page of the chain. Default: none (pages are independent). */

@@ -18,11 +18,32 @@ import type { FilterValue } from './define.js';
 
 export const OCRFILE = 'ocrfile.ts';
 
-export async function loadConfig(root: string, configFile = OCRFILE): Promise<ResolvedConfig> {
+/**
+ * The ocrfile chosen with `--config FILE` or `OCRMAKE_CONFIG` (absolute), or null. The CLI turns `--config`
+ * into OCRMAKE_CONFIG at start, so every command, and every ocrmake it starts, reads the same one.
+ */
+export function chosenOcrfile(env: NodeJS.ProcessEnv = process.env): string | null {
+  const chosen = env['OCRMAKE_CONFIG'];
+  return chosen ? path.resolve(chosen) : null;
+}
+
+/** The ocrfile of a project root: the chosen one when it lives there, else `<root>/ocrfile.ts`. */
+export function ocrfileOf(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = chosenOcrfile(env);
+  return chosen && path.dirname(chosen) === path.resolve(root) ? chosen : path.join(root, OCRFILE);
+}
+
+export async function loadConfig(root: string, configFile = ocrfileOf(root)): Promise<ResolvedConfig> {
   const file = path.resolve(root, configFile);
   const rel = relPath(root, file);
   if (!fs.existsSync(file)) {
-    throw usageError([{ reason: 'ocrfile-missing', file: rel, message: 'no ocrfile found', hint: `Create ${rel} in the project root (see README "ocrfile.ts"), or run ocrmake from the folder that has one.` }]);
+    const chosen = chosenOcrfile() === file;
+    throw usageError([{
+      reason: 'ocrfile-missing',
+      file: rel,
+      message: chosen ? 'the ocrfile named by --config (or OCRMAKE_CONFIG) does not exist' : 'no ocrfile found',
+      hint: chosen ? 'Check the path, or run ocrmake init to write one.' : `Create ${rel} in the project root (ocrmake init writes one; see README "ocrfile.ts"), or run ocrmake from the folder that has one, or name it with --config.`,
+    }]);
   }
   const { exported, imports } = await importOcrfile(root, file);
   const parsed = OcrfileShape.safeParse(exported, { reportInput: true });
@@ -186,7 +207,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   } catch (err) {
     problems.push({ reason: 'config-invalid', file: rel, at: 'rule.schema', message: `the schema cannot be turned into JSON Schema: ${(err as Error).message}`, hint: 'Avoid transforms, dates and custom types in the output schema.' });
   }
-  const promptPath = path.resolve(root, r.prompt);
+  const promptPath = r.prompt === undefined ? null : path.resolve(root, r.prompt);
   const model = r.model ?? DEFAULT_MODEL;
   const optionProblems: OptionProblem[] = [];
   const options = modelOptions({ model, mediaResolution: r.mediaResolution, thinking: r.thinking, generationConfig: r.generationConfig ?? {} }, optionProblems);
@@ -194,7 +215,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   const rule: ResolvedRule = {
     name: r.name,
     version: String(r.version ?? 1),
-    promptFile: relPath(root, promptPath),
+    promptFile: promptPath === null ? null : relPath(root, promptPath),
     promptPath,
     schema: r.schema,
     jsonSchema,
@@ -210,11 +231,16 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   };
 
   const filters: Filter[] = Object.entries(input.filters ?? {}).map(([wildcard, value]) => makeFilter(wildcard, value));
+  for (const [wildcard, value] of Object.entries(input.filters ?? {})) {
+    if (typeof value === 'object' && !Array.isArray(value) && value.from !== undefined && value.to !== undefined && value.from > value.to) {
+      problems.push({ reason: 'config-invalid', file: rel, at: `filters.${wildcard}`, message: `the range from ${value.from} to ${value.to} is empty (from is above to), so no page would be built`, hint: `Swap them: { from: ${value.to}, to: ${value.from} }.` });
+    }
+  }
   const exec = input.execution ?? {};
   return Object.freeze({
     root,
     file,
-    imports: Object.freeze([...new Set([...imports, promptPath])]),
+    imports: Object.freeze([...new Set([...imports, ...(promptPath === null ? [] : [promptPath])])]),
     allowList,
     image,
     order,
@@ -295,7 +321,33 @@ function checkConfig(c: ResolvedConfig, problems: Problem[]): void {
       add(`images.${family}.format`, `the ${family} engine${family === 'gemini' ? 's take' : ' takes'} ${IMAGE_ACCEPTS[family].formats.join(', ')} images, not ${format}`, `Set images.${family}.format to 'auto' or one of ${IMAGE_ACCEPTS[family].formats.join(', ')}.`);
     }
   }
-  if (!fs.existsSync(c.rule.promptPath)) {
+  // The folder a pattern starts from must exist: a typo there would otherwise be "0 pages" and exit 0.
+  for (const [at, pattern] of [['pages.image', c.image], ['pages.allowList', c.allowList]] as const) {
+    const folder = pattern ? literalFolder(pattern.source) : '';
+    if (folder && !isDirectory(path.join(c.root, folder))) {
+      add(at, `the folder ${folder} does not exist (the pattern "${pattern!.source}" starts there)`, `Create it and put the ${at === 'pages.image' ? 'images' : 'allow-list files'} there, or fix the pattern (it is relative to the folder of ${rel}).`);
+    }
+  }
+  if (c.rule.promptPath !== null && !fs.existsSync(c.rule.promptPath)) {
     problems.push({ reason: 'prompt-missing', file: rel, at: 'rule.prompt', message: `prompt file ${c.rule.promptFile} does not exist`, hint: 'Create it, or point the rule at an existing template under prompts/.' });
+  }
+}
+
+/** The folders a pattern names literally before its first wildcard (`dataset/raw_image_dataset` of `dataset/raw_image_dataset/{state}/…`). */
+export function literalFolder(source: string): string {
+  const segments = source.split('/');
+  const fixed: string[] = [];
+  for (const segment of segments.slice(0, -1)) {
+    if (segment.includes('{')) break;
+    fixed.push(segment);
+  }
+  return fixed.join('/');
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -10,9 +10,9 @@ import type { ImageFamily, ImageSettings, LocalOcrSettings } from './images.js';
 export interface ResolvedRule {
   readonly name: string;
   readonly version: string;
-  /** Prompt file relative to the root, and its absolute path. */
-  readonly promptFile: string;
-  readonly promptPath: string;
+  /** Prompt file relative to the root, and its absolute path; null for a rule used only with the local engine. */
+  readonly promptFile: string | null;
+  readonly promptPath: string | null;
   readonly schema: z.ZodType;
   /** The model-facing JSON schema (zod's, without `$schema`). */
   readonly jsonSchema: Record<string, unknown>;

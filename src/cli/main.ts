@@ -24,6 +24,34 @@ export async function main(rawArgv: string[]): Promise<number> {
       .option('config', { type: 'string', global: true, describe: 'the ocrfile to use (default: ocrfile.ts here or in a parent folder); the project root is its folder. Also OCRMAKE_CONFIG' })
       .middleware((a) => chooseOcrfile(a.config, String(a._[0] ?? '')))
       .command(
+        'init [dir]',
+        'start a project for the scans in a folder: infer the page pattern, say what was found, write ocrfile.ts, a rule and a prompt',
+        (y) =>
+          y
+            .positional('dir', { type: 'string', describe: 'the folder holding the scans (default: the current folder); it becomes the project root' })
+            .options({
+              ...common,
+              rule: { choices: ['text', 'course-catalog'] as const, default: 'text' as const, describe: 'text: a faithful transcription of each page; course-catalog: the course-catalog extraction' },
+              image: { type: 'string', describe: 'use this image pattern instead of inferring one (e.g. "scans/{book}/page-{page}.png")' },
+              target: { type: 'string', describe: 'the output pattern (default: ocr/ plus the image pattern\'s folders, .json)' },
+              names: { type: 'string', describe: 'names for the inferred wildcards, top-down, comma-separated (e.g. collection,volume); the page\'s may come last' },
+              order: { type: 'string', default: 'page', describe: 'the name of the wildcard that numbers pages; an --image pattern without it names multi-page files (PDF, TIFF)' },
+              engine: { choices: ENGINES, default: 'auto' as const, describe: 'the engine the ocrfile names' },
+              force: { type: 'boolean', default: false, describe: 'overwrite ocrfile.ts, the rule and the prompt if they exist' },
+              'dry-run': { type: 'boolean', default: false, describe: 'say what was found and what would be written; write nothing' },
+            })
+            .check((a) => (a.names === undefined || a.names.trim() !== '') || '--names needs names, e.g. --names collection,volume'),
+        (a) =>
+          run(
+            import('./commands/init.js').then((m) =>
+              m.init({
+                dir: a.dir, rule: a.rule, image: a.image, target: a.target, order: a.order, engine: a.engine, force: a.force, dryRun: a['dry-run'], json: a.json,
+                names: a.names === undefined ? undefined : a.names.split(',').map((n) => n.trim()).filter(Boolean),
+              }),
+            ),
+          ),
+      )
+      .command(
         'build [selectors..]',
         'bring pages up to date (all, or those selected)',
         (y) =>
@@ -194,7 +222,7 @@ export async function main(rawArgv: string[]): Promise<number> {
           }),
         (a) => run(import('./commands/clean.js').then((m) => m.clean({ outputs: a.outputs, cache: a.cache, yes: a.yes }))),
       )
-      .demandCommand(1, 'Name a command: build, watch, status, explain, failures, retry, adopt, gc, runs, graph, report, batches, cancel or clean (ocrmake --help lists them).')
+      .demandCommand(1, 'Name a command: init, import-seed, build, watch, status, explain, failures, retry, adopt, gc, runs, graph, report, batches, cancel or clean (ocrmake --help lists them).')
       .recommendCommands()
       .strict()
       .version(VERSION)
@@ -229,7 +257,7 @@ function chooseOcrfile(option: string | undefined, command: string): void {
   process.env['OCRMAKE_CONFIG'] = file;
 }
 
-const COMMANDS = ['build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];
+const COMMANDS = ['init', 'import-seed', 'build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];
 
 /** yargs' complaint, restated to name the command, option or argument at fault and where help is. */
 function usageMessage(msg: string, argv: readonly string[]): string {

@@ -10,6 +10,7 @@ import { usageError, type Problem } from '../errors.js';
 import { parsePattern, type Pattern } from '../graph/pattern.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { relPath } from '../util/fs.js';
+import { closest } from '../util/names.js';
 import { knownKeys, OcrfileShape } from './schema.js';
 import { modelOptions, type OptionProblem } from './model-options.js';
 import { DEFAULTS, DEFAULT_MODEL, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
@@ -157,29 +158,6 @@ function show(v: unknown): string {
   if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
   const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-/** The known name nearest to a misspelt one (at most a third of its letters off), or null. */
-function closest(name: string, known: readonly string[]): string | null {
-  let best: string | null = null, bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best;
-}
-
-/** Edits (insert, delete, substitute, swap two neighbours) between two names. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i]!, up = d[i - 1]!;
-      row[j] = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 type Parsed = z.infer<typeof OcrfileShape>;

@@ -2,6 +2,7 @@
 // against what the model accepts (cost/models.ts). Both spellings are accepted: the rule's own options
 // (`mediaResolution: 'low'`, `thinking: { level: 'low' }`) and the API's fields inside generationConfig
 // (`mediaResolution: 'MEDIA_RESOLUTION_LOW'`, `thinkingConfig: { thinkingLevel: 'low' }`); not both.
+import { closest } from '../util/names.js';
 import { generationOf, MEDIA_RESOLUTIONS, modelInfo, THINKING_LEVELS, type MediaResolution, type ThinkingLevel } from '../cost/models.js';
 
 export interface ModelOptionsInput {
@@ -148,7 +149,7 @@ function checkKeys(generationConfig: Readonly<Record<string, unknown>>, problems
     } else if (camel !== key && known.includes(camel)) {
       problems.push({ at, message: `unknown generation config key "${key}"`, hint: `The API spells it "${camel}" (camelCase): rename it.` });
     } else {
-      const near = known.find((k) => k.toLowerCase() === camel.toLowerCase());
+      const near = closest(camel, known);
       problems.push({ at, message: `unknown generation config key "${key}"`, hint: near ? `Did you mean "${near}"?` : `Keys the API knows: ${known.join(', ')}.` });
     }
   }

@@ -109,8 +109,8 @@ function jinjaMessage(err: unknown, absPath: string): string {
   const text = String((err as Error)?.message ?? err).replaceAll(`(${absPath})`, '').trim();
   const where = /\[Line (\d+), Column (\d+)\]/.exec(text);
   const what = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^\[Line/.test(l)).at(-1) ?? text;
-  const clean = what.replace(/^(Template render error|Error):\s*/i, '');
-  return where ? `line ${Number(where[1]) + 1}: ${clean}` : clean;
+  const clean = what.replace(/^(Template render error|Error):\s*/i, '').replace(/^attempted to output null or undefined value$/, 'it prints a name that is not defined (or is null)');
+  return where ? `line ${where[1]}: ${clean}` : clean;
 }
 
 function folderHash(dir: string, text: string): ContentHash {

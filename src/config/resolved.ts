@@ -71,7 +71,7 @@ export interface ResolvedConfig {
   };
   /** Price overrides by model name (USD per 1M tokens, interactive tier); empty: the dated defaults. */
   readonly prices: Readonly<Record<string, ModelPrice>>;
-  /** Braintrust project from the ocrfile (BRAINTRUST_PROJECT in the environment wins); null: none. */
+  /** Braintrust project from the ocrfile (BRAINTRUST_PROJECT or BRAINTRUST_PROJECT_NAME in the environment win); null: none. */
   readonly braintrust: { readonly project: string | null };
   /** How images are prepared for each engine family (config/images.ts). */
   readonly images: Readonly<Record<ImageFamily, ImageSettings>>;

@@ -52,6 +52,19 @@ export async function main(rawArgv: string[]): Promise<number> {
           ),
       )
       .command(
+        'import-seed <dir>',
+        'take over a project of the original course-catalog pipeline: write the ocrfile for its config.yaml, adopt its outputs, import its failure counts and logs',
+        (y) =>
+          y
+            .positional('dir', { type: 'string', demandOption: true, describe: 'the original project\'s folder (config.yaml, dataset/, data/gemini_batches.db)' })
+            .options({
+              ...common,
+              state: { type: 'string', describe: 'the original\'s state database (default: <dir>/data/gemini_batches.db)' },
+              force: { type: 'boolean', default: false, describe: 'overwrite ocrfile.ts and rules/page_ocr.ts if they exist' },
+            }),
+        (a) => run(import('./commands/import-seed.js').then((m) => m.importSeedCommand({ dir: a.dir, state: a.state, force: a.force, json: a.json }))),
+      )
+      .command(
         'build [selectors..]',
         'bring pages up to date (all, or those selected)',
         (y) =>

@@ -27,9 +27,9 @@ function stale() {
         try {
           built = fs.statSync(out).mtimeMs;
         } catch {
-          return `${rel} (not compiled yet)`;
+          return `${rel} is not compiled yet`;
         }
-        if (built < fs.statSync(path.join(root, rel)).mtimeMs || built < config) return rel;
+        if (built < fs.statSync(path.join(root, rel)).mtimeMs || built < config) return `${rel} changed`;
       }
     }
     return null;
@@ -46,7 +46,7 @@ const why = stale();
 if (why === null) {
   process.exit(0);
 }
-process.stderr.write(`ocrmake: compiling TypeScript into dist/ (${why} changed); this takes 10–30 s, once after an install or update\n`);
+process.stderr.write(`ocrmake: compiling TypeScript into dist/ (${why}); this takes 10–30 s, once after an install or update\n`);
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 if (!fs.existsSync(tsc)) {
   process.stderr.write('ocrmake: cannot compile: TypeScript is not installed here (npm install, with dev dependencies, installs it)\n');

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import * as z from 'zod';
 import { usageError, type Problem } from '../errors.js';
 import { parsePattern, type Pattern } from '../graph/pattern.js';
@@ -56,13 +57,16 @@ export async function loadConfig(root: string, configFile = ocrfileOf(root)): Pr
   return config;
 }
 
+/** This installation's zod (its package folder), for rules that import 'zod' from a folder without node_modules. */
+const ZOD = path.dirname(createRequire(import.meta.url).resolve('zod/package.json'));
+
 async function importOcrfile(root: string, file: string): Promise<{ exported: unknown; imports: string[] }> {
   const { createJiti } = await import('jiti');
   const here = fileURLToPath(import.meta.url);
   // ocrfiles and rules import 'ocrmake' (and maybe 'zod'): resolve both to this very installation, natively,
   // so a project needs no node_modules of its own and schemas are built by the zod we validate with.
   const jiti = createJiti(file, {
-    alias: { ocrmake: path.resolve(path.dirname(here), '../index.js') },
+    alias: { ocrmake: path.resolve(path.dirname(here), '../index.js'), zod: ZOD },
     nativeModules: ['ocrmake', 'zod'],
     moduleCache: false,
     fsCache: path.join(os.tmpdir(), 'ocrmake-jiti-cache'),

@@ -54,7 +54,7 @@ describe('--config and OCRMAKE_CONFIG', { concurrency: 1 }, () => {
     assert.ok(fs.existsSync(path.join(elsewhere, 'report.html')));
     await cli(['batches', '--json']);
     // cancel needs a key to reach the API; with no batch open it asks nothing.
-    assert.match((await cli(['cancel', '--all'], 0, { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9' })).stdout, /^No open batch to cancel$/m);
+    assert.match((await cli(['cancel', '--all'], 0, { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:9' })).stdout, /^no open batch to cancel$/im);
     const watch = new WatchSession(elsewhere, ['--config', config]);
     const run = await watch.build('the first build of watch --config');
     assert.equal(run.summary['built'], 0, 'watch sees the built page as fresh');

@@ -290,6 +290,7 @@ function usageMessage(msg: string, argv: readonly string[]): string {
   const choice = /Argument: (\S+), Given: (.*?), Choices: (.*)$/m.exec(msg);
   if (choice) return `--${choice[1]} ${choice[2]} is not one of ${choice[3]}\n  ${help}`;
   if (command === 'explain' && /^Not enough non-option arguments/.test(msg)) return `ocrmake explain needs a target: a key, or an output, image or allow-list path\n  ${help}`;
+  if (command === 'import-seed' && /^Not enough non-option arguments/.test(msg)) return `ocrmake import-seed needs the original project's folder (the one with config.yaml)\n  ${help}`;
   return msg.includes('--help') ? msg : `${msg}\n  ${help}`;
 }
 

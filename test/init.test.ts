@@ -38,6 +38,8 @@ describe('init: inferring the page pattern', () => {
     assert.deepEqual(l, { image: 'catalogues/{year}.pdf', order: 'page', multiPage: true, bookWildcards: ['year'], target: 'ocr/{year}/{page}.json' });
     const tiff = layoutOf(['scans/Alpha/book.tif', 'scans/Beta/book.tif'], { 'scans/Alpha/book.tif': 12, 'scans/Beta/book.tif': 3 });
     assert.deepEqual([tiff.image, tiff.target, tiff.multiPage], ['scans/{book}/book.tif', 'ocr/{book}/book/{page}.json', true]);
+    const mixed = { 'scans/catalogue-1851.pdf': 3, 'scans/register-1849.tif': 3, 'scans/cover.png': 1 };
+    assert.equal(layoutOf(Object.keys(mixed), mixed).image, 'scans/{book}.{pdf,tif}', 'PDFs and multi-page TIFFs together, the single image left out');
     const f = findings(tiff, files(['scans/Alpha/book.tif', 'scans/Beta/book.tif'], { 'scans/Alpha/book.tif': 12, 'scans/Beta/book.tif': 3 }));
     assert.equal(f.pages, 15);
     assert.deepEqual(f.formats, { tif: { files: 2, pages: 15 } });

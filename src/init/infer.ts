@@ -62,7 +62,8 @@ export function inferLayout(files: readonly FileInfo[], o: { names?: readonly st
   if (pages.length === 0) return { ok: false, message: 'no page images found (PNG, JPEG, TIFF, JPEG 2000, WebP, GIF, BMP, AVIF or PDF)', hint: 'Put the scans in this folder (any folder layout), or name them with --image PATTERN.' };
   const groups = new Map<string, Parsed[]>();
   for (const p of pages) {
-    const key = [p.dirs.length, p.digits === null ? 'plain' : 'numbered', p.suffix, isPdf(p) ? 'pdf' : 'raster'].join('\0');
+    // PDFs and multi-page TIFFs are books; single images are pages: the two never share a pattern.
+    const key = [p.dirs.length, p.digits === null ? 'plain' : 'numbered', p.suffix, isPdf(p) || (p.file.pages ?? 1) > 1 ? 'book' : 'page'].join('\0');
     const list = groups.get(key);
     if (list) list.push(p);
     else groups.set(key, [p]);

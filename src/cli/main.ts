@@ -254,8 +254,8 @@ export async function main(rawArgv: string[]): Promise<number> {
 
 /**
  * `--config FILE` (or a folder holding ocrfile.ts) wins over OCRMAKE_CONFIG; either is made absolute and
- * kept in OCRMAKE_CONFIG, where config/load.ts and cli/root.ts read it. `init` writes the file; every
- * other command needs it to exist.
+ * kept in OCRMAKE_CONFIG, where config/load.ts and cli/root.ts read it. `init` and `import-seed` write the
+ * file; every other command needs it to exist.
  */
 function chooseOcrfile(option: string | undefined, command: string): void {
   const given = option ?? process.env['OCRMAKE_CONFIG'];
@@ -264,7 +264,7 @@ function chooseOcrfile(option: string | undefined, command: string): void {
   if (given.trim() === '') throw new ExitSignal(ExitCode.usage, `${from} needs the path of an ocrfile (e.g. ${from === '--config' ? '--config catalog/ocrfile.ts' : 'OCRMAKE_CONFIG=catalog/ocrfile.ts'})`);
   let file = path.resolve(given);
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'ocrfile.ts');
-  if (command !== 'init' && !fs.existsSync(file)) {
+  if (command !== 'init' && command !== 'import-seed' && !fs.existsSync(file)) {
     throw new ExitSignal(ExitCode.usage, `${from} ${given}: there is no such file${file !== path.resolve(given) ? ` (looked for ${path.relative(process.cwd(), file)})` : ''}.\n  Check the path, or run ocrmake init to write an ocrfile.`);
   }
   process.env['OCRMAKE_CONFIG'] = file;

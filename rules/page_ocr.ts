@@ -1,41 +1,49 @@
-// The page rule of the course-catalog collection: one scanned catalog page in, its OCR text and the
-// courses it lists out. The schema is the one the original pipeline used, so outputs stay compatible.
+// The course-catalog rule: one scanned catalog page in, its OCR text and the courses it lists out.
+//
+// Its schema is the output model of the original Python pipeline this tool replaces, field for field (names,
+// types, which may be null), so outputs move both ways: the original's outputs adopt without a rejection, and
+// its models load ours. Its context for the next page is the original's too (`LAST_500_CHARS:` then
+// `LAST_3_COURSES:`), so a Jinja prompt written for the original renders the same text here.
 import { defineRule, z } from 'ocrmake';
 import type { LocalOcrResult, PageInfo } from 'ocrmake';
 
 const TextBlock = z.object({
   block_id: z.number().int().describe('1-based reading order of the block on the page'),
-  position: z.string().describe('where the block sits: header, body, footer, margin, or x0,y0,x1,y1'),
-  text: z.string(),
-  font_style: z.string().describe('regular, italic, bold, small-caps, mixed or unknown'),
+  position: z.string().describe('where the block sits: top, center, bottom, left-column, right-column, header, footer or margin'),
+  text: z.string().describe('the complete text of the block, line breaks kept'),
+  font_style: z.string().describe('large-heading, bold, italic, uppercase, small-caps, normal, mixed or unknown'),
+});
+
+const RawOcr = z.object({
+  text_blocks: z.array(TextBlock),
+  layout_description: z.string().describe('columns, borders and anything unusual about the layout'),
+});
+
+const PageInfoShape = z.object({
+  page_number: z.string().nullable().describe('the page number printed on the page, as printed; null when none is visible'),
+  is_complete_page: z.boolean(),
+  content_type: z.string().describe('what the page is mainly about: courses, facilities, administration or other'),
 });
 
 const Textbook = z.object({
-  title: z.string(),
+  title: z.string().nullable(),
   author: z.string().nullable(),
 });
 
 const Course = z.object({
-  course_name: z.string(),
+  course_name: z.string().nullable().describe('the short name of the course'),
   department: z.string().nullable(),
-  level: z.string().nullable().describe('class year or level: Freshman, Sophomore, Junior, Senior, Preparatory…'),
-  topics: z.array(z.string()),
+  level: z.string().nullable().describe('class year or level: Freshman, Sophomore, Junior, Senior, Graduate, First Year…'),
+  topics: z.array(z.string()).nullable(),
   textbooks: z.array(Textbook),
   term: z.string().nullable(),
-  instructors: z.array(z.string()),
-  description: z.string().nullable(),
+  instructors: z.array(z.string()).nullable(),
+  description: z.string().nullable().describe('notes on the course itself, never the name of the next course'),
 });
 
 export const PageOcr = z.object({
-  raw_ocr: z.object({
-    text_blocks: z.array(TextBlock),
-    layout_description: z.string(),
-  }),
-  page_info: z.object({
-    page_number: z.number().int().nullable(),
-    is_complete_page: z.boolean(),
-    content_type: z.enum(['title_page', 'course_listing', 'faculty_listing', 'calendar', 'mixed', 'other']),
-  }),
+  raw_ocr: RawOcr,
+  page_info: PageInfoShape,
   school_name: z.string().nullable(),
   catalog_year: z.string().nullable(),
   academic_year: z.string().nullable(),
@@ -43,21 +51,35 @@ export const PageOcr = z.object({
 });
 export type PageOcr = z.infer<typeof PageOcr>;
 
-/** What the next page is told: the end of this page's text and its last three courses. */
+/**
+ * What the next page is told, in the original pipeline's words: the last 500 characters of this page's text
+ * blocks (non-empty ones, joined by newlines) under `LAST_500_CHARS:`, a blank line, then `LAST_3_COURSES:`
+ * with `n. name (department=…, level=…, term=…)` per course, `None` for a missing value, or `(none)`.
+ */
 export function pageContext(previous: PageOcr): string {
-  const text = previous.raw_ocr.text_blocks.map((b) => b.text).join('\n');
-  const tail = text.slice(-500);
-  const courses = previous.courses.slice(-3).map((c) => ({
-    course_name: c.course_name,
-    department: c.department,
-    level: c.level,
-  }));
-  return [
-    `Previous page number: ${previous.page_info.page_number ?? 'unknown'}`,
-    `School: ${previous.school_name ?? 'unknown'}; academic year: ${previous.academic_year ?? 'unknown'}`,
-    `Last 500 characters of the previous page:\n${tail}`,
-    `Last courses of the previous page: ${JSON.stringify(courses)}`,
-  ].join('\n');
+  const text = previous.raw_ocr.text_blocks.map((b) => b.text).filter((t) => t.length > 0).join('\n');
+  // Characters as Python counts them: code points, not UTF-16 units.
+  const chars = Array.from(text);
+  const tail = chars.length <= 500 ? text : chars.slice(-500).join('');
+  const lines: string[] = [];
+  if (tail) lines.push('LAST_500_CHARS:', tail);
+  lines.push('', 'LAST_3_COURSES:');
+  const courses = previous.courses.slice(-3);
+  if (courses.length === 0) lines.push('(none)');
+  courses.forEach((c, i) => lines.push(`${i + 1}. ${py(c.course_name)} (department=${py(c.department)}, level=${py(c.level)}, term=${py(c.term)})`));
+  return pythonStrip(lines.join('\n'));
+}
+
+/** A value as a Python f-string shows it: null is `None`. */
+const py = (v: string | null): string => (v === null ? 'None' : v);
+
+/** Python's str.strip(): the whitespace it removes differs from String.prototype.trim at a few code points. */
+function pythonStrip(s: string): string {
+  const space = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+  let start = 0, end = s.length;
+  while (start < end && space.test(s[start]!)) start++;
+  while (end > start && space.test(s[end - 1]!)) end--;
+  return s.slice(start, end);
 }
 
 const LEVELS = ['Preparatory', 'Freshman', 'Sophomore', 'Junior', 'Senior', 'Graduate', 'Elective'];
@@ -105,9 +127,10 @@ export function fromLocalOcr(ocr: LocalOcrResult, page: PageInfo): PageOcr {
       layout_description: `${text_blocks.length} text blocks read by local OCR (tesseract.js, mean confidence ${Math.round(ocr.confidence)}).`,
     },
     page_info: {
-      page_number: page.pageNumber,
+      // Local OCR does not tell a printed page number from other figures: the page's place in the scan.
+      page_number: String(page.pageNumber),
       is_complete_page: true,
-      content_type: courses.length > 0 ? 'course_listing' : 'other',
+      content_type: courses.length > 0 ? 'courses' : 'other',
     },
     school_name: schoolName ?? page.vars['school'] ?? null,
     catalog_year: page.vars['year'] ?? null,
@@ -122,7 +145,7 @@ function parseCourse(name: string, level: string, rest: string, department: stri
     return m?.[1]?.trim() ?? null;
   };
   const textbooks = [...rest.matchAll(/Text-books?: ([^.]+?), by ([^.]+(?:\. ?[A-Z]\.)*[^.]*)\./g)].map((m) => ({
-    title: (m[1] ?? '').trim(),
+    title: (m[1] ?? '').trim() || null,
     author: (m[2] ?? '').trim() || null,
   }));
   const topicsText = rest.split(/ (?:Text-books?|Term|Instructors?):/)[0] ?? '';

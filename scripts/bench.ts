@@ -173,7 +173,7 @@ function instantEngine(): Engine {
         counters.requests++;
         const value = {
           raw_ocr: { text_blocks: [{ block_id: 1, position: 'body', text: `Synthetic page ${r.page.pageNumber} of ${r.page.chainId}.`, font_style: 'regular' }], layout_description: 'synthetic' },
-          page_info: { page_number: r.page.pageNumber, is_complete_page: true, content_type: 'other' },
+          page_info: { page_number: String(r.page.pageNumber), is_complete_page: true, content_type: 'other' },
           school_name: r.page.vars['school'] ?? null,
           catalog_year: r.page.vars['year'] ?? null,
           academic_year: null,

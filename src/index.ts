@@ -12,5 +12,6 @@ export type {
   LocalOcrParagraph,
   LocalOcrLine,
   LocalOcrWord,
+  LocalOcrBox,
 } from './config/define.js';
 export { z } from 'zod';

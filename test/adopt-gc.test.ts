@@ -128,7 +128,7 @@ describe('adopt', () => {
     const flag = ['--engine', 'gemini-batch'];
     // Valid JSON that breaks the schema, and a file that is not JSON at all.
     const page = JSON.parse(fs.readFileSync(path.join(dir, out(ALABAMA, 2)), 'utf8'));
-    page.page_info.content_type = 'recipe';
+    page.page_info.page_number = 2; // the original model's page number is a string (or null)
     page.catalog_year = 1849;
     fs.writeFileSync(path.join(dir, out(ALABAMA, 2)), `${JSON.stringify(page, null, 2)}\n`);
     fs.writeFileSync(path.join(dir, out(VIRGINIA, 3)), '{ "raw_ocr": ');
@@ -136,7 +136,7 @@ describe('adopt', () => {
     const r = await cli(dir, ['adopt', ...flag], 1);
     const skipped = r.stdout.split('\n').filter((l) => l.startsWith('skipped'));
     assert.equal(skipped.length, 3, r.stdout);
-    assert.match(skipped[0]!, new RegExp(`^skipped +${esc(out(ALABAMA, 2))} \\(${key(ALABAMA, 2)}\\): does not match the rule's schema \\(page_ocr\\): page_info\\.content_type: .*; catalog_year: `));
+    assert.match(skipped[0]!, new RegExp(`^skipped +${esc(out(ALABAMA, 2))} \\(${key(ALABAMA, 2)}\\): does not match the rule's schema \\(page_ocr\\): page_info\\.page_number: .*; catalog_year: `));
     assert.match(skipped[1]!, new RegExp(`^skipped +${esc(out(VIRGINIA, 3))} \\(${key(VIRGINIA, 3)}\\): is not valid JSON`));
     // Virginia 4's request embeds page 3's context, which cannot be read.
     assert.match(skipped[2]!, new RegExp(`^skipped +${esc(out(VIRGINIA, 4))} \\(${key(VIRGINIA, 4)}\\): its request is not known: the previous page's output ${esc(out(VIRGINIA, 3))} is not valid JSON`));

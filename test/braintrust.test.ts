@@ -85,7 +85,7 @@ describe('Braintrust tracing', () => {
           assert.deepEqual(row['input'].generation_config, { maxOutputTokens: 8192, thinkingConfig: { thinkingLevel: 'low' } });
           const first = key === 'Alabama:Howard College:1849:1' || key === 'California:College of California:1860:3' || key === 'California:College of California:1860:12' || key === 'Virginia:Hampden-Sydney College:1851:1';
           if (first) assert.equal(row['input'].previous_context, null, `${key} has no previous page`);
-          else assert.match(row['input'].previous_context, /^Previous page number: /, `${key} carries its previous page's context`);
+          else assert.match(row['input'].previous_context, /^LAST_500_CHARS:\n[^]*\n\nLAST_3_COURSES:\n/, `${key} carries its previous page's context, in the original pipeline's format`);
           // metadata: batch, wildcard values, model, prompt file, fingerprint, engine
           assert.deepEqual(row['metadata'].vars, { state, school, year, page });
           assert.equal(row['metadata'].engine, 'gemini-batch');
@@ -93,6 +93,11 @@ describe('Braintrust tracing', () => {
           assert.equal(row['metadata'].prompt_file, 'prompts/page_ocr/v1.ejs');
           assert.match(row['metadata'].fingerprint, /^[0-9a-f]{64}$/);
           assert.match(row['metadata'].batch, /^batches\/[a-z0-9]+$/);
+          // ...and the original pipeline's names beside ours, so its Braintrust queries keep working.
+          assert.equal(row['input'].page_id, key);
+          assert.deepEqual([row['metadata'].state, row['metadata'].school, row['metadata'].year, row['metadata'].page], [state, school, Number(year), Number(page)]);
+          assert.equal(row['metadata'].batch_id, row['metadata'].batch);
+          assert.deepEqual([row['metadata'].prompt_name, row['metadata'].prompt_template], ['page_ocr', 'v1.ejs']);
           // metrics: attempt, tokens, latency; the span lasts as long as the request did
           const m = row['metrics'];
           assert.ok(m.attempt >= 1);
@@ -147,7 +152,7 @@ describe('Braintrust tracing', () => {
 
         const noProject = await build(dir, fake, { BRAINTRUST_API_KEY: BT_KEY, BRAINTRUST_APP_URL: bt.url, ...probe.env }, ['--force']);
         expectExit(noProject, 0);
-        assert.deepEqual(notices(noProject), ['Braintrust tracing is off: no project: set BRAINTRUST_PROJECT, or braintrust: { project } in the ocrfile.']);
+        assert.deepEqual(notices(noProject), ['Braintrust tracing is off: no project: set BRAINTRUST_PROJECT (or BRAINTRUST_PROJECT_NAME), or braintrust: { project } in the ocrfile.']);
         assert.deepEqual(probe.loaded(), []);
         assert.equal(bt.requests.length, 0, 'no request reached Braintrust');
 
@@ -158,6 +163,12 @@ describe('Braintrust tracing', () => {
         const s = expectExit(fromOcrfile, 0);
         assert.deepEqual([...bt.projects.keys()], ['from-the-ocrfile']);
         assert.equal(bt.rows().length, s['built']);
+
+        // The original pipeline's variable names the project too, and wins over the ocrfile.
+        const original = await build(dir, fake, { BRAINTRUST_API_KEY: BT_KEY, BRAINTRUST_PROJECT_NAME: 'from-the-original', BRAINTRUST_APP_URL: bt.url }, ['--force']);
+        expectExit(original, 0);
+        assert.deepEqual(notices(original), ['Braintrust tracing is on: one span per request in project "from-the-original".']);
+        assert.ok(bt.projects.has('from-the-original'));
       });
     } finally {
       await bt.close();

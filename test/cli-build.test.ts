@@ -36,7 +36,7 @@ describe('ocrmake build with the local engine', () => {
       const rel = path.relative(path.join(dir, 'dataset/output_results'), file);
       const value = JSON.parse(fs.readFileSync(file, 'utf8'));
       assert.ok(Array.isArray(value.raw_ocr.text_blocks) && value.raw_ocr.text_blocks.length > 0, rel);
-      assert.equal(typeof value.page_info.page_number, 'number');
+      assert.equal(typeof value.page_info.page_number, 'string');
       const truth = fs.readFileSync(path.join(gtRoot, rel.replace(/\.json$/, '.txt')), 'utf8');
       const text = value.raw_ocr.text_blocks.map((b: { text: string }) => b.text).join('\n');
       const cer = charErrorRate(truth, text);

@@ -139,7 +139,7 @@ describe('fake Gemini: batch in file mode with the real SDK', () => {
       assert.deepEqual(first['raw_ocr'].text_blocks.map((b: { text: string }) => b.text), TRUTH_A.split('\n\n'));
       assert.equal(first['raw_ocr'].layout_description.endsWith('previous-context: none'), true);
       assert.equal(first['school_name'], 'UNION COLLEGE');
-      assert.equal(first['page_info'].page_number, 12);
+      assert.equal(first['page_info'].page_number, '12');
       assert.equal(first['courses'][0].course_name, 'Greek');
       assert.equal(first['courses'][0].department, 'ANCIENT LANGUAGES');
       const second = replyOf(lines[1]?.['response']);

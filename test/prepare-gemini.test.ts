@@ -175,7 +175,8 @@ describe('images prepared for Gemini', () => {
 
   test('the interactive engine is sent the same prepared images, inline', async () => {
     sent.length = 0;
-    const r = await buildAgainst(dir, fake, ['--engine', 'gemini']);
+    // --force: every good page is fresh for the interactive engine too (the same requests as the batches').
+    const r = await buildAgainst(dir, fake, ['--engine', 'gemini', '--force']);
     expectExit(r, 1);
     assert.equal(eventsOf(r, 'built').length, GOOD.length + 2);
     assert.ok(sent.length >= GOOD.length + 2);

@@ -73,10 +73,11 @@ test('the Gemini API key appears in no output, log, cache or result file', { tim
     const denied = await cli('a build with an invalid key (batch)', ['build', '--json', '--poll-seconds', '0.05', '--force', 'Alabama:Howard College:1849:1'], { ...env, GOOGLE_GEMINI_BASE_URL: wrong.url });
     assert.ok(wrong.counters.auth_failures > 0, 'the fake refused the key');
     assert.match(denied.stdout + denied.stderr, /API key not valid/);
-    const deniedInteractive = await cli('a build with an invalid key (interactive)', ['build', '--json', '--engine', 'gemini', 'Alabama:Howard College:1849:1'], { ...env, GOOGLE_GEMINI_BASE_URL: wrong.url });
+    // --force: the page is fresh for the interactive engine too (the same request as the batch's).
+    const deniedInteractive = await cli('a build with an invalid key (interactive)', ['build', '--json', '--engine', 'gemini', '--force', 'Alabama:Howard College:1849:1'], { ...env, GOOGLE_GEMINI_BASE_URL: wrong.url });
     assert.match(deniedInteractive.stdout + deniedInteractive.stderr, /API key not valid/);
     good.faults.record((r) => r.key === undefined, 'schema', 1);
-    await cli('an interactive build with a schema failure', ['build', '--json', '--engine', 'gemini']);
+    await cli('an interactive build with a schema failure', ['build', '--json', '--engine', 'gemini', '--force', 'Alabama:Howard College:1849:2']);
 
     // The reading and repairing commands.
     await cli('status', ['status']);

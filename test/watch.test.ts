@@ -163,7 +163,7 @@ describe('ocrmake watch', { concurrency: 3 }, () => {
       assert.deepEqual(keysOf(b, 'restored'), []);
       assert.equal(b.summary.requests, 1);
       assert.equal(b.summary.fresh, 5);
-      assert.equal(JSON.parse(read(dir, out(ALABAMA, 5))).page_info.page_number, 5);
+      assert.equal(JSON.parse(read(dir, out(ALABAMA, 5))).page_info.page_number, '5');
     });
 
     test('a changed image rebuilds that page only', async () => {
@@ -240,7 +240,7 @@ describe('ocrmake watch', { concurrency: 3 }, () => {
       write(dir, label(ALABAMA, 6), read(dir, label(ALABAMA, 4)).replace('"page": 4', '"page": 6'));
       const b = await w.build('the build of the copied page');
       assert.equal(b.start.targets, 6);
-      assert.equal(JSON.parse(read(dir, out(ALABAMA, 6))).page_info.page_number, 6, 'page 6 says it is page 6');
+      assert.equal(JSON.parse(read(dir, out(ALABAMA, 6))).page_info.page_number, '6', 'page 6 says it is page 6');
       assert.deepEqual(keysOf(b, 'built'), [A(6)]);
     });
 

@@ -248,6 +248,41 @@ export class StateStore {
     return count;
   }
 
+  /**
+   * Attempts made elsewhere (the original pipeline's failure counts): the counter of (key, fingerprint)
+   * becomes at least `row.count`. Importing twice changes nothing.
+   */
+  importAttempts(row: AttemptRow): void {
+    const prev = this.attemptFor(row.key, row.fingerprint)?.count ?? 0;
+    if (prev >= row.count) return;
+    const r = redactDeep(row);
+    this.#db.run(
+      `INSERT INTO attempts (key, fingerprint, count, last_class, last_message, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key, fingerprint) DO UPDATE SET count = excluded.count, last_class = excluded.last_class,
+         last_message = excluded.last_message, updated_at = excluded.updated_at`,
+      [r.key, r.fingerprint, r.count, r.lastClass, r.lastMessage, r.updatedAt],
+    );
+    this.#dirty = true;
+  }
+
+  /**
+   * A failed attempt made elsewhere, as history only (no counter changes). Returns false when the log
+   * already has it (same page, batch, attempt and time): importing twice adds nothing.
+   */
+  importFailure(raw: FailureRow): boolean {
+    const f = redactDeep(raw);
+    const seen = this.#db.exec('SELECT 1 FROM failure_log WHERE key = ? AND batch IS ? AND attempt = ? AND at = ?', [f.key, f.batch ?? null, f.attempt, f.at]);
+    if (seen.length > 0) return false;
+    this.#db.run(
+      `INSERT INTO failure_log (key, fingerprint, class, code, message, stack, raw_response, extracted_text, engine, model,
+         prompt_file, prompt_hash, generation_config, batch, attempt, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [f.key, f.fingerprint, f.class, f.code ?? null, f.message, f.stack ?? null, f.rawResponse ?? null, f.extractedText ?? null, f.engine,
+        f.model ?? null, f.promptFile ?? null, f.promptHash ?? null, f.generationConfig ?? null, f.batch ?? null, f.attempt, f.at],
+    );
+    this.#dirty = true;
+    return true;
+  }
+
   /** A success ends the failure streak of that (key, fingerprint). */
   clearAttempts(key: TargetKey): void {
     this.#db.run('DELETE FROM attempts WHERE key = ?', [key]);

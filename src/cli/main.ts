@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The thin CLI (STYLE §14): parse into validated options, lazy-import one module per command, map the
 // outcome to an exit code in one place (STYLE §7).
+import fs from 'node:fs';
+import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, ExitSignal } from '../errors.js';
@@ -20,6 +22,49 @@ export async function main(rawArgv: string[]): Promise<number> {
     await yargs(argv)
       .scriptName('ocrmake')
       .usage('$0 <command> [options]')
+      .option('config', { type: 'string', global: true, describe: 'the ocrfile to use (default: ocrfile.ts here or in a parent folder); the project root is its folder. Also OCRMAKE_CONFIG' })
+      .middleware((a) => chooseOcrfile(a.config, String(a._[0] ?? '')))
+      .command(
+        'init [dir]',
+        'start a project for the scans in a folder: infer the page pattern, say what was found, write ocrfile.ts, a rule and a prompt',
+        (y) =>
+          y
+            .positional('dir', { type: 'string', describe: 'the folder holding the scans (default: the current folder); it becomes the project root' })
+            .options({
+              ...common,
+              rule: { choices: ['text', 'course-catalog'] as const, default: 'text' as const, describe: 'text: a faithful transcription of each page; course-catalog: the course-catalog extraction' },
+              image: { type: 'string', describe: 'use this image pattern instead of inferring one (e.g. "scans/{book}/page-{page}.png")' },
+              target: { type: 'string', describe: 'the output pattern (default: ocr/ plus the image pattern\'s folders, .json)' },
+              names: { type: 'string', describe: 'names for the inferred wildcards, top-down, comma-separated (e.g. collection,volume); the page\'s may come last' },
+              order: { type: 'string', default: 'page', describe: 'the name of the wildcard that numbers pages; an --image pattern without it names multi-page files (PDF, TIFF)' },
+              engine: { choices: ENGINES, default: 'auto' as const, describe: 'the engine the ocrfile names' },
+              force: { type: 'boolean', default: false, describe: 'overwrite ocrfile.ts, the rule and the prompt if they exist' },
+              'dry-run': { type: 'boolean', default: false, describe: 'say what was found and what would be written; write nothing' },
+            })
+            .check((a) => (a.names === undefined || a.names.trim() !== '') || '--names needs names, e.g. --names collection,volume'),
+        (a) =>
+          run(
+            import('./commands/init.js').then((m) =>
+              m.init({
+                dir: a.dir, rule: a.rule, image: a.image, target: a.target, order: a.order, engine: a.engine, force: a.force, dryRun: a['dry-run'], json: a.json,
+                names: a.names === undefined ? undefined : a.names.split(',').map((n) => n.trim()).filter(Boolean),
+              }),
+            ),
+          ),
+      )
+      .command(
+        'import-seed <dir>',
+        'take over a project of the original course-catalog pipeline: write the ocrfile for its config.yaml, adopt its outputs, import its failure counts and logs',
+        (y) =>
+          y
+            .positional('dir', { type: 'string', demandOption: true, describe: 'the original project\'s folder (config.yaml, dataset/, data/gemini_batches.db)' })
+            .options({
+              ...common,
+              state: { type: 'string', describe: 'the original\'s state database (default: <dir>/data/gemini_batches.db)' },
+              force: { type: 'boolean', default: false, describe: 'overwrite ocrfile.ts and rules/page_ocr.ts if they exist' },
+            }),
+        (a) => run(import('./commands/import-seed.js').then((m) => m.importSeedCommand({ dir: a.dir, state: a.state, force: a.force, json: a.json }))),
+      )
       .command(
         'build [selectors..]',
         'bring pages up to date (all, or those selected)',
@@ -193,7 +238,7 @@ export async function main(rawArgv: string[]): Promise<number> {
           }),
         (a) => run(import('./commands/clean.js').then((m) => m.clean({ outputs: a.outputs, cache: a.cache, yes: a.yes }))),
       )
-      .demandCommand(1, 'Name a command: build, watch, status, explain, failures, retry, adopt, gc, runs, graph, report, batches, cancel or clean (ocrmake --help lists them).')
+      .demandCommand(1, 'Name a command: init, import-seed, build, watch, status, explain, failures, retry, adopt, gc, runs, graph, report, batches, cancel or clean (ocrmake --help lists them).')
       .recommendCommands()
       .strict()
       .version(VERSION)
@@ -210,7 +255,25 @@ export async function main(rawArgv: string[]): Promise<number> {
   return result;
 }
 
-const COMMANDS = ['build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];
+/**
+ * `--config FILE` (or a folder holding ocrfile.ts) wins over OCRMAKE_CONFIG; either is made absolute and
+ * kept in OCRMAKE_CONFIG, where config/load.ts and cli/root.ts read it. `init` and `import-seed` write the
+ * file; every other command needs it to exist.
+ */
+function chooseOcrfile(option: string | undefined, command: string): void {
+  const given = option ?? process.env['OCRMAKE_CONFIG'];
+  if (!given) return;
+  const from = option !== undefined ? '--config' : 'OCRMAKE_CONFIG';
+  if (given.trim() === '') throw new ExitSignal(ExitCode.usage, `${from} needs the path of an ocrfile (e.g. ${from === '--config' ? '--config catalog/ocrfile.ts' : 'OCRMAKE_CONFIG=catalog/ocrfile.ts'})`);
+  let file = path.resolve(given);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'ocrfile.ts');
+  if (command !== 'init' && command !== 'import-seed' && !fs.existsSync(file)) {
+    throw new ExitSignal(ExitCode.usage, `${from} ${given}: there is no such file${file !== path.resolve(given) ? ` (looked for ${path.relative(process.cwd(), file)})` : ''}.\n  Check the path, or run ocrmake init to write an ocrfile.`);
+  }
+  process.env['OCRMAKE_CONFIG'] = file;
+}
+
+const COMMANDS = ['init', 'import-seed', 'build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];
 
 /** yargs' complaint, restated to name the command, option or argument at fault and where help is. */
 function usageMessage(msg: string, argv: readonly string[]): string {
@@ -230,6 +293,7 @@ function usageMessage(msg: string, argv: readonly string[]): string {
   const choice = /Argument: (\S+), Given: (.*?), Choices: (.*)$/m.exec(msg);
   if (choice) return `--${choice[1]} ${choice[2]} is not one of ${choice[3]}\n  ${help}`;
   if (command === 'explain' && /^Not enough non-option arguments/.test(msg)) return `ocrmake explain needs a target: a key, or an output, image or allow-list path\n  ${help}`;
+  if (command === 'import-seed' && /^Not enough non-option arguments/.test(msg)) return `ocrmake import-seed needs the original project's folder (the one with config.yaml)\n  ${help}`;
   return msg.includes('--help') ? msg : `${msg}\n  ${help}`;
 }
 

@@ -2,33 +2,64 @@
 // to give editors completion and type errors (like vite's defineConfig).
 import type * as z from 'zod';
 
-/** What tesseract.js produced for one page, trimmed to what a rule needs. */
+/**
+ * A rectangle in pixels of the image tesseract read: the prepared image (images.local: at most 3000 px on the
+ * long side by default), whose size is LocalOcrResult.image. Divide by `image.scale` for source pixels.
+ */
+export interface LocalOcrBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** One word. `confidence` is tesseract's, 0–100. */
 export interface LocalOcrWord {
   text: string;
   confidence: number;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
+  bbox: LocalOcrBox;
 }
+
+/** One line of print: its text (no trailing newline), its words in reading order and their mean confidence. */
 export interface LocalOcrLine {
   text: string;
   confidence: number;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
+  bbox: LocalOcrBox;
   words: LocalOcrWord[];
 }
+
+/** A paragraph: lines that tesseract grouped together (a blank line in `text` separates paragraphs). */
 export interface LocalOcrParagraph {
   text: string;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
+  bbox: LocalOcrBox;
   lines: LocalOcrLine[];
 }
+
+/** A block: a column, a heading, a table cell — a region of the page read as one. */
 export interface LocalOcrBlock {
   text: string;
   confidence: number;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
+  bbox: LocalOcrBox;
   paragraphs: LocalOcrParagraph[];
 }
+
+/**
+ * What the local engine (tesseract.js) read on one page: the argument of a rule's `fromLocalOcr`. A stable
+ * shape: fields may be added, none renamed or removed without a major version. Reading order throughout.
+ *
+ * - `text`: the whole page, lines separated by `\n`, paragraphs by a blank line;
+ * - `confidence`: the page's mean word confidence, 0–100;
+ * - `blocks` → `paragraphs` → `lines` → `words`: the layout tesseract found, each with its box;
+ * - `lines`, `words`: the same lines and words in one flat list each, for rules that need no layout;
+ * - `image`: the size of the image read (the prepared image), and its scale to the source page.
+ */
 export interface LocalOcrResult {
   text: string;
   confidence: number;
   blocks: LocalOcrBlock[];
+  lines: LocalOcrLine[];
+  words: LocalOcrWord[];
+  image: { width: number; height: number; scale: number; dpi: number };
 }
 
 /** The page a rule is asked about: its key, its wildcard values and its number in the chain. */
@@ -43,8 +74,11 @@ export interface RuleDefinition<T = any> {
   name: string;
   /** Bump to invalidate every output of this rule on purpose. */
   version?: string | number;
-  /** EJS template, relative to the project root (e.g. `prompts/page_ocr/v1.ejs`). */
-  prompt: string;
+  /**
+   * The prompt template, relative to the project root: EJS (`prompts/page_ocr/v1.ejs`), or Jinja for `.jinja`
+   * and `.j2` (rendered by nunjucks). Optional for a rule used only with the local engine, which sends none.
+   */
+  prompt?: string;
   /** Output schema: sent to Gemini as responseJsonSchema and used to validate every reply. */
   schema: z.ZodType<T>;
   /** The text handed to the next page of the chain. Default: none (pages are independent). */
@@ -100,7 +134,7 @@ export interface OcrfileInput {
   };
   /** Token prices by model, USD per 1M tokens at the interactive tier (batch is half); overrides the dated defaults. */
   prices?: Record<string, { input: number; output: number }>;
-  /** Braintrust tracing: the project (BRAINTRUST_PROJECT wins); tracing also needs BRAINTRUST_API_KEY. */
+  /** Braintrust tracing: the project (BRAINTRUST_PROJECT, then BRAINTRUST_PROJECT_NAME, win); tracing also needs BRAINTRUST_API_KEY. */
   braintrust?: { project?: string };
   /**
    * Where a page's previous-page context comes from (README "Context policies"): `exact` (the default: the

@@ -5,11 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import * as z from 'zod';
 import { usageError, type Problem } from '../errors.js';
 import { parsePattern, type Pattern } from '../graph/pattern.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { relPath } from '../util/fs.js';
+import { closest } from '../util/names.js';
 import { knownKeys, OcrfileShape } from './schema.js';
 import { modelOptions, type OptionProblem } from './model-options.js';
 import { DEFAULTS, DEFAULT_MODEL, durationMs, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
@@ -18,11 +20,32 @@ import type { FilterValue } from './define.js';
 
 export const OCRFILE = 'ocrfile.ts';
 
-export async function loadConfig(root: string, configFile = OCRFILE): Promise<ResolvedConfig> {
+/**
+ * The ocrfile chosen with `--config FILE` or `OCRMAKE_CONFIG` (absolute), or null. The CLI turns `--config`
+ * into OCRMAKE_CONFIG at start, so every command, and every ocrmake it starts, reads the same one.
+ */
+export function chosenOcrfile(env: NodeJS.ProcessEnv = process.env): string | null {
+  const chosen = env['OCRMAKE_CONFIG'];
+  return chosen ? path.resolve(chosen) : null;
+}
+
+/** The ocrfile of a project root: the chosen one when it lives there, else `<root>/ocrfile.ts`. */
+export function ocrfileOf(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = chosenOcrfile(env);
+  return chosen && path.dirname(chosen) === path.resolve(root) ? chosen : path.join(root, OCRFILE);
+}
+
+export async function loadConfig(root: string, configFile = ocrfileOf(root)): Promise<ResolvedConfig> {
   const file = path.resolve(root, configFile);
   const rel = relPath(root, file);
   if (!fs.existsSync(file)) {
-    throw usageError([{ reason: 'ocrfile-missing', file: rel, message: 'no ocrfile found', hint: `Create ${rel} in the project root (see README "ocrfile.ts"), or run ocrmake from the folder that has one.` }]);
+    const chosen = chosenOcrfile() === file;
+    throw usageError([{
+      reason: 'ocrfile-missing',
+      file: rel,
+      message: chosen ? 'the ocrfile named by --config (or OCRMAKE_CONFIG) does not exist' : 'no ocrfile found',
+      hint: chosen ? 'Check the path, or run ocrmake init to write one.' : `Create ${rel} in the project root (ocrmake init writes one; see README "ocrfile.ts"), or run ocrmake from the folder that has one, or name it with --config.`,
+    }]);
   }
   const { exported, imports } = await importOcrfile(root, file);
   const parsed = OcrfileShape.safeParse(exported, { reportInput: true });
@@ -34,13 +57,16 @@ export async function loadConfig(root: string, configFile = OCRFILE): Promise<Re
   return config;
 }
 
+/** This installation's zod (its package folder), for rules that import 'zod' from a folder without node_modules. */
+const ZOD = path.dirname(createRequire(import.meta.url).resolve('zod/package.json'));
+
 async function importOcrfile(root: string, file: string): Promise<{ exported: unknown; imports: string[] }> {
   const { createJiti } = await import('jiti');
   const here = fileURLToPath(import.meta.url);
   // ocrfiles and rules import 'ocrmake' (and maybe 'zod'): resolve both to this very installation, natively,
   // so a project needs no node_modules of its own and schemas are built by the zod we validate with.
   const jiti = createJiti(file, {
-    alias: { ocrmake: path.resolve(path.dirname(here), '../index.js') },
+    alias: { ocrmake: path.resolve(path.dirname(here), '../index.js'), zod: ZOD },
     nativeModules: ['ocrmake', 'zod'],
     moduleCache: false,
     fsCache: path.join(os.tmpdir(), 'ocrmake-jiti-cache'),
@@ -138,29 +164,6 @@ function show(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** The known name nearest to a misspelt one (at most a third of its letters off), or null. */
-function closest(name: string, known: readonly string[]): string | null {
-  let best: string | null = null, bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best;
-}
-
-/** Edits (insert, delete, substitute, swap two neighbours) between two names. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i]!, up = d[i - 1]!;
-      row[j] = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
 type Parsed = z.infer<typeof OcrfileShape>;
 
 function normalise(root: string, file: string, imports: string[], input: Parsed, problems: Problem[]): ResolvedConfig | null {
@@ -186,7 +189,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   } catch (err) {
     problems.push({ reason: 'config-invalid', file: rel, at: 'rule.schema', message: `the schema cannot be turned into JSON Schema: ${(err as Error).message}`, hint: 'Avoid transforms, dates and custom types in the output schema.' });
   }
-  const promptPath = path.resolve(root, r.prompt);
+  const promptPath = r.prompt === undefined ? null : path.resolve(root, r.prompt);
   const model = r.model ?? DEFAULT_MODEL;
   const optionProblems: OptionProblem[] = [];
   const options = modelOptions({ model, mediaResolution: r.mediaResolution, thinking: r.thinking, generationConfig: r.generationConfig ?? {} }, optionProblems);
@@ -194,7 +197,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   const rule: ResolvedRule = {
     name: r.name,
     version: String(r.version ?? 1),
-    promptFile: relPath(root, promptPath),
+    promptFile: promptPath === null ? null : relPath(root, promptPath),
     promptPath,
     schema: r.schema,
     jsonSchema,
@@ -210,11 +213,16 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   };
 
   const filters: Filter[] = Object.entries(input.filters ?? {}).map(([wildcard, value]) => makeFilter(wildcard, value));
+  for (const [wildcard, value] of Object.entries(input.filters ?? {})) {
+    if (typeof value === 'object' && !Array.isArray(value) && value.from !== undefined && value.to !== undefined && value.from > value.to) {
+      problems.push({ reason: 'config-invalid', file: rel, at: `filters.${wildcard}`, message: `the range from ${value.from} to ${value.to} is empty (from is above to), so no page would be built`, hint: `Swap them: { from: ${value.to}, to: ${value.from} }.` });
+    }
+  }
   const exec = input.execution ?? {};
   return Object.freeze({
     root,
     file,
-    imports: Object.freeze([...new Set([...imports, promptPath])]),
+    imports: Object.freeze([...new Set([...imports, ...(promptPath === null ? [] : [promptPath])])]),
     allowList,
     image,
     order,
@@ -301,7 +309,33 @@ function checkConfig(c: ResolvedConfig, problems: Problem[]): void {
       add(`images.${family}.format`, `the ${family} engine${family === 'gemini' ? 's take' : ' takes'} ${IMAGE_ACCEPTS[family].formats.join(', ')} images, not ${format}`, `Set images.${family}.format to 'auto' or one of ${IMAGE_ACCEPTS[family].formats.join(', ')}.`);
     }
   }
-  if (!fs.existsSync(c.rule.promptPath)) {
+  // The folder a pattern starts from must exist: a typo there would otherwise be "0 pages" and exit 0.
+  for (const [at, pattern] of [['pages.image', c.image], ['pages.allowList', c.allowList]] as const) {
+    const folder = pattern ? literalFolder(pattern.source) : '';
+    if (folder && !isDirectory(path.join(c.root, folder))) {
+      add(at, `the folder ${folder} does not exist (the pattern "${pattern!.source}" starts there)`, `Create it and put the ${at === 'pages.image' ? 'images' : 'allow-list files'} there, or fix the pattern (it is relative to the folder of ${rel}).`);
+    }
+  }
+  if (c.rule.promptPath !== null && !fs.existsSync(c.rule.promptPath)) {
     problems.push({ reason: 'prompt-missing', file: rel, at: 'rule.prompt', message: `prompt file ${c.rule.promptFile} does not exist`, hint: 'Create it, or point the rule at an existing template under prompts/.' });
+  }
+}
+
+/** The folders a pattern names literally before its first wildcard (`dataset/raw_image_dataset` of `dataset/raw_image_dataset/{state}/…`). */
+export function literalFolder(source: string): string {
+  const segments = source.split('/');
+  const fixed: string[] = [];
+  for (const segment of segments.slice(0, -1)) {
+    if (segment.includes('{')) break;
+    fixed.push(segment);
+  }
+  return fixed.join('/');
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }

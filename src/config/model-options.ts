@@ -2,6 +2,7 @@
 // against what the model accepts (cost/models.ts). Both spellings are accepted: the rule's own options
 // (`mediaResolution: 'low'`, `thinking: { level: 'low' }`) and the API's fields inside generationConfig
 // (`mediaResolution: 'MEDIA_RESOLUTION_LOW'`, `thinkingConfig: { thinkingLevel: 'low' }`); not both.
+import { closest } from '../util/names.js';
 import { generationOf, MEDIA_RESOLUTIONS, modelInfo, THINKING_LEVELS, type MediaResolution, type ThinkingLevel } from '../cost/models.js';
 
 export interface ModelOptionsInput {
@@ -47,6 +48,7 @@ export function modelOptions(input: ModelOptionsInput, problems: OptionProblem[]
   const { model } = input;
   const generation = generationOf(model);
   const info = modelInfo(model);
+  checkKeys(input.generationConfig, problems);
   const config: Record<string, unknown> = { ...input.generationConfig };
 
   // Media resolution.
@@ -121,4 +123,34 @@ function budgetHint(model: string): string {
   const r = modelInfo(model)?.budget;
   if (!r) return 'Gemini 2.5 models take thinking.budget (tokens; -1 lets the model decide); Gemini 3 and later take thinking.level.';
   return `Set thinking.budget to ${r.canDisable ? '0 (off), ' : ''}${r.min.toLocaleString('en-US')}–${r.max.toLocaleString('en-US')}, or -1 to let the model decide.`;
+}
+
+/**
+ * The fields of the API's GenerationConfig (camelCase, as the SDK and the REST API spell them). Anything
+ * else is refused: the interactive SDK drops a key it does not know while the batch file sends it verbatim
+ * (and the API answers 400), so a typo or a snake_case key from a YAML config would behave differently per
+ * engine. The response format is ocrmake's: it comes from rule.schema.
+ */
+const GENERATION_CONFIG_KEYS = [
+  'temperature', 'topP', 'topK', 'candidateCount', 'maxOutputTokens', 'stopSequences', 'seed', 'presencePenalty', 'frequencyPenalty',
+  'responseLogprobs', 'logprobs', 'responseModalities', 'mediaResolution', 'thinkingConfig', 'speechConfig', 'audioTimestamp',
+  'routingConfig', 'modelSelectionConfig', 'enableAffectiveDialog', 'enableEnhancedCivicAnswers', 'audioTranscriptionConfig', 'translationConfig',
+] as const;
+const SET_BY_OCRMAKE = ['responseMimeType', 'responseJsonSchema', 'responseSchema', 'responseFormat'];
+
+function checkKeys(generationConfig: Readonly<Record<string, unknown>>, problems: OptionProblem[]): void {
+  const known: readonly string[] = GENERATION_CONFIG_KEYS;
+  for (const key of Object.keys(generationConfig)) {
+    if (known.includes(key)) continue;
+    const at = `generationConfig.${key}`;
+    const camel = key.replace(/[_-]+([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+    if (SET_BY_OCRMAKE.includes(key) || SET_BY_OCRMAKE.includes(camel)) {
+      problems.push({ at, message: `${key} is set by ocrmake (JSON replies that follow rule.schema)`, hint: `Remove ${key}; the reply format comes from the rule's schema.` });
+    } else if (camel !== key && known.includes(camel)) {
+      problems.push({ at, message: `unknown generation config key "${key}"`, hint: `The API spells it "${camel}" (camelCase): rename it.` });
+    } else {
+      const near = closest(camel, known);
+      problems.push({ at, message: `unknown generation config key "${key}"`, hint: near ? `Did you mean "${near}"?` : `Keys the API knows: ${known.join(', ')}.` });
+    }
+  }
 }

@@ -10,9 +10,9 @@ import type { ImageFamily, ImageSettings, LocalOcrSettings } from './images.js';
 export interface ResolvedRule {
   readonly name: string;
   readonly version: string;
-  /** Prompt file relative to the root, and its absolute path. */
-  readonly promptFile: string;
-  readonly promptPath: string;
+  /** Prompt file relative to the root, and its absolute path; null for a rule used only with the local engine. */
+  readonly promptFile: string | null;
+  readonly promptPath: string | null;
   readonly schema: z.ZodType;
   /** The model-facing JSON schema (zod's, without `$schema`). */
   readonly jsonSchema: Record<string, unknown>;
@@ -71,7 +71,7 @@ export interface ResolvedConfig {
   };
   /** Price overrides by model name (USD per 1M tokens, interactive tier); empty: the dated defaults. */
   readonly prices: Readonly<Record<string, ModelPrice>>;
-  /** Braintrust project from the ocrfile (BRAINTRUST_PROJECT in the environment wins); null: none. */
+  /** Braintrust project from the ocrfile (BRAINTRUST_PROJECT or BRAINTRUST_PROJECT_NAME in the environment win); null: none. */
   readonly braintrust: { readonly project: string | null };
   /** Context policy (DESIGN §15): mode, how drafts are made, and the deadline in ms from a build's start (null: none). */
   readonly context: { readonly mode: ContextMode; readonly draft: DraftSource; readonly deadline: string | null; readonly turnaroundMs: number | null };

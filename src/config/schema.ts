@@ -12,7 +12,7 @@ const ThinkingShape = z.object({ level: z.enum(['minimal', 'low', 'medium', 'hig
 export const RuleShape = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'rule name may contain letters, digits, _ . - only'),
   version: z.union([z.string(), z.number()]).optional(),
-  prompt: z.string().min(1),
+  prompt: z.string().min(1).optional(),
   schema: zodSchema,
   context: fn('context').optional(),
   model: z.string().min(1).optional(),

@@ -57,7 +57,16 @@ export function createLocalEngine(config: ResolvedConfig, pages: number, setup: 
       // Perhaps the image, perhaps the machine: a failed attempt, retried up to maxAttempts, not a verdict on the file.
       return { ...base, ok: false, class: 'api-error', code: 'local-ocr', message: `OCR of ${image} failed: ${r.message}; if it fails again, check that the image opens in a viewer`, charge: true };
     }
-    const ocr: LocalOcrResult = { text: r.data.text, confidence: r.data.confidence, blocks: toBlocks(r.data.blocks) };
+    const blocks = toBlocks(r.data.blocks);
+    const lines = blocks.flatMap((b) => b.paragraphs.flatMap((p) => p.lines));
+    const ocr: LocalOcrResult = {
+      text: r.data.text,
+      confidence: r.data.confidence,
+      blocks,
+      lines,
+      words: lines.flatMap((l) => l.words),
+      image: { width: prepared.width, height: prepared.height, scale: prepared.scale, dpi: prepared.dpi },
+    };
     try {
       const value = mapper!(ocr, { key: request.key, vars: request.page.vars, pageNumber: request.page.pageNumber });
       return { ...base, ok: true, value, text: ocr.text };
@@ -245,7 +254,7 @@ function toBlocks(blocks: unknown): LocalOcrBlock[] {
       text: String(p.text ?? ''),
       bbox: bbox(p.bbox),
       lines: ((p.lines as any[]) ?? []).map((l) => ({
-        text: String(l.text ?? ''),
+        text: String(l.text ?? '').replace(/\n$/, ''),
         confidence: Number(l.confidence ?? 0),
         bbox: bbox(l.bbox),
         words: ((l.words as any[]) ?? []).map((w) => ({ text: String(w.text ?? ''), confidence: Number(w.confidence ?? 0), bbox: bbox(w.bbox) })),

@@ -7,7 +7,9 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import { ResultStore } from '../cache/objects.js';
 import { CacheAccessError, NewerCacheError, StateStore } from '../cache/state.js';
 import { cacheProblem, isFsRefusal } from '../cache/problems.js';
-import { ExitCode, ExitSignal } from '../errors.js';
+import { ExitCode, ExitSignal, usageError } from '../errors.js';
+import { noPromptProblem } from '../fingerprint/request.js';
+import { relPath } from '../util/fs.js';
 import type { Emit } from '../events.js';
 import { buildChains, type ChainIndex } from '../graph/chains.js';
 import { discover } from '../graph/discover.js';
@@ -47,6 +49,7 @@ export async function openProject(opts: OpenOptions): Promise<Project> {
   const config = await loadConfig(opts.root);
   const choice = chooseEngine(config.engine, opts.engine, opts.root);
   if (choice.notice) opts.emit({ event: 'notice', message: choice.notice });
+  if (choice.name !== 'local' && config.rule.promptPath === null) throw usageError([noPromptProblem(config)]);
   const cacheDir = path.join(opts.root, CACHE_DIR);
   let opened;
   try {
@@ -72,11 +75,26 @@ export async function openProject(opts: OpenOptions): Promise<Project> {
   const hashes = new HashCache(opts.root, store);
   const sources = new SourceCatalog(opts.root, store, hashes);
   const found = await discover(config, (file) => sources.count(file));
+  if (found.unmatchedFilters.length > 0) {
+    store.close();
+    throw usageError(found.unmatchedFilters.map(({ filter, found: values }) => ({
+      reason: 'config-invalid' as const,
+      file: relPath(opts.root, config.file),
+      at: `filters.${filter.wildcard}`,
+      message: `${filter.describe} matches no page, so nothing would be built`,
+      hint: values.length > 0 ? `Values of {${filter.wildcard}} found: ${preview(values)}.` : `No file gives {${filter.wildcard}} a value.`,
+    })));
+  }
   for (const d of found.diagnostics) opts.emit({ event: 'warning', file: d.file, message: `${d.file}: ${d.message}. ${d.hint}` });
   const index = buildChains(found.pages, config.chain);
   const fingerprints = new Fingerprinter(config, choice.name, store, hashes, objects, index);
   fingerprints.computeAll();
   return { config, engine: choice.name, cacheDir, store, objects, hashes, sources, pages: found.pages, index, fingerprints };
+}
+
+/** The first values of a list and how many more there are. */
+function preview(values: readonly string[]): string {
+  return values.length <= 8 ? values.join(', ') : `${values.slice(0, 8).join(', ')} and ${values.length - 8} more`;
 }
 
 export interface PlanExtras {

@@ -1,7 +1,9 @@
 // The request is the unit of truth (DESIGN §4). A target's fingerprint is the hash of the canonical form
 // of what would be sent for it. What is in it, and why:
-//   config  — engine, model, generation config, rule name and version (and, for the local engine, the
-//             source of rule.fromLocalOcr, since that code is what turns OCR into the output);
+//   config  — the API (Gemini, or the local OCR engine), model, generation config, rule name and version
+//             (and, for the local engine, the source of rule.fromLocalOcr, since that code is what turns
+//             OCR into the output). The two Gemini engines are one API: batch and interactive send the same
+//             request and get equivalent answers, so switching between them re-sends nothing;
 //   schema  — the JSON schema sent as responseJsonSchema and used to validate;
 //   prompt  — the rendered prompt: template + wildcard values + previous-page context; for `local`, which
 //             sends no prompt (so prompt edits leave its outputs alone), the page's wildcard values that
@@ -13,14 +15,14 @@
 //             formats the engine accepts. The prepared bytes are not hashed: they are derived, and deriving
 //             them would mean decoding every image to plan (a no-op build decodes none).
 // The component hashes are kept beside the fingerprint so explain can name what changed.
-import ejs from 'ejs';
-import fs from 'node:fs';
 import type { EngineName } from '../config/define.js';
 import type { ResolvedConfig } from '../config/resolved.js';
 import { IMAGE_ACCEPTS, imageFamily, type ImageFamily, type ImageSettings } from '../config/images.js';
 import type { Components } from '../cache/records.js';
 import type { LocalOcrSetup } from './local-ocr.js';
-import { usageError } from '../errors.js';
+import { usageError, type Problem } from '../errors.js';
+import { compilePromptFile, type CompiledPrompt } from '../config/prompt-template.js';
+import { relPath } from '../util/fs.js';
 import { asFingerprint, type ContentHash, type Fingerprint } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 
@@ -53,7 +55,9 @@ export function requestConfig(config: ResolvedConfig, engine: EngineName, ocr: L
         mapper: rule.fromLocalOcrHash,
       }
     : {
-        engine,
+        // Not the engine: gemini-batch and gemini send this very request (one through a batch file, one
+        // inline), so a page built by either is fresh for both.
+        api: 'gemini',
         model: rule.model,
         generationConfig: rule.generationConfig,
         rule: { name: rule.name, version: rule.version },
@@ -94,24 +98,25 @@ export function imageIdentity(fileHash: ContentHash, sourcePage: number | null):
   return sourcePage === null ? fileHash : sha256(canonicalJson({ source: fileHash, page: sourcePage }));
 }
 
-export type PromptRenderer = (vars: Readonly<Record<string, string>>, previousContext: string | null) => string;
+export type { PromptRenderer } from '../config/prompt-template.js';
 
-/** Compiles the rule's template once per run. A template error names the file and stops the command. */
-export function compilePrompt(config: ResolvedConfig): { render: PromptRenderer; templateHash: ContentHash } {
-  const file = config.rule.promptFile;
-  const text = fs.readFileSync(config.rule.promptPath, 'utf8');
-  let template: ejs.TemplateFunction;
-  try {
-    template = ejs.compile(text, { filename: config.rule.promptPath, strict: false });
-  } catch (err) {
-    throw usageError([{ reason: 'prompt-syntax', file, message: `the prompt template does not compile: ${(err as Error).message.split('\n')[0]}`, hint: 'Fix the EJS syntax (<% %>, <%= %>, <%- %>) in this file.' }]);
-  }
-  const render: PromptRenderer = (vars, previousContext) => {
-    try {
-      return template({ ...vars, previousContext: previousContext ?? '' }) as string;
-    } catch (err) {
-      throw usageError([{ reason: 'prompt-syntax', file, message: `the prompt template failed to render: ${(err as Error).message.split('\n').at(-1)}`, hint: `Templates receive the wildcards (${config.keyWildcards.join(', ')}) and previousContext.` }]);
-    }
+/**
+ * Compiles the rule's template once per run (EJS, or Jinja for `.jinja`/`.j2`: config/prompt-template.ts).
+ * A template error names the file and stops the command.
+ */
+export function compilePrompt(config: ResolvedConfig): CompiledPrompt {
+  const { promptFile, promptPath } = config.rule;
+  if (promptFile === null || promptPath === null) throw usageError([noPromptProblem(config)]);
+  return compilePromptFile(promptPath, promptFile, config.keyWildcards);
+}
+
+/** A rule without a prompt serves the local engine only: what to say when a Gemini engine is asked for. */
+export function noPromptProblem(config: ResolvedConfig): Problem {
+  return {
+    reason: 'prompt-missing',
+    file: relPath(config.root, config.file),
+    at: 'rule.prompt',
+    message: `rule "${config.rule.name}" has no prompt, so it can only be built with the local engine`,
+    hint: "Add prompt: 'prompts/<name>.ejs' (or .jinja) to the rule to build it with Gemini, or use --engine local.",
   };
-  return { render, templateHash: sha256(text) };
 }

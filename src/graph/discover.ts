@@ -6,7 +6,7 @@ import type { Dirent } from 'node:fs';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ResolvedConfig } from '../config/resolved.js';
+import type { Filter, ResolvedConfig } from '../config/resolved.js';
 import type { Pattern } from './pattern.js';
 import { asKey } from '../types.js';
 import { badValue, joinKey } from './keys.js';
@@ -15,6 +15,11 @@ import type { Diagnostic, Page } from './page.js';
 export interface Discovery {
   readonly pages: readonly Page[];
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * The ocrfile's filters that no file the pattern matched gets through (a misspelt value, a range beside
+   * the data), with the values that were found for their wildcard. Empty when nothing matched at all.
+   */
+  readonly unmatchedFilters: readonly { filter: Filter; found: readonly string[] }[];
 }
 
 interface Found {
@@ -35,12 +40,14 @@ export async function discover(config: ResolvedConfig, countPages?: PageCounter)
     config.allowList ? list(config.root, config.allowList, diagnostics) : Promise.resolve(null),
   ]);
   const unreadable = new Map<string, string>();
+  // Filters are judged on the files that decide which pages exist: the allow-list's, else the images'.
+  const tally = new FilterTally(config.filters);
   const images = config.pageInFile
-    ? await expandSources(config, imageFiles, countPages, diagnostics, unreadable)
-    : group(config, config.image, imageFiles, diagnostics, 'image');
+    ? await expandSources(config, imageFiles, countPages, diagnostics, unreadable, allowFiles ? null : tally)
+    : group(config, config.image, imageFiles, diagnostics, 'image', allowFiles ? null : tally);
   const pages: Page[] = [];
   if (allowFiles && config.allowList) {
-    const allowed = group(config, config.allowList, allowFiles, diagnostics, 'allow-list file');
+    const allowed = group(config, config.allowList, allowFiles, diagnostics, 'allow-list file', tally);
     for (const [key, entries] of allowed) {
       const first = entries[0]!;
       if (entries.length > 1) {
@@ -55,7 +62,40 @@ export async function discover(config: ResolvedConfig, countPages?: PageCounter)
   } else {
     for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null, unreadable));
   }
-  return { pages: sortPages(separateOutputs(pages, diagnostics)), diagnostics };
+  return { pages: sortPages(separateOutputs(pages, diagnostics)), diagnostics, unmatchedFilters: tally.unmatched() };
+}
+
+/** Which filters let at least one matched file through, and the values seen per filtered wildcard. */
+class FilterTally {
+  readonly #filters: readonly Filter[];
+  readonly #passed = new Set<Filter>();
+  readonly #seen = new Map<string, Set<string>>();
+  #any = false;
+
+  constructor(filters: readonly Filter[]) {
+    this.#filters = filters;
+  }
+
+  /** One file's wildcard values (a multi-page source's pages are fed one by one, with their number). */
+  see(vars: Readonly<Record<string, string>>): void {
+    if (this.#filters.length === 0) return;
+    this.#any = true;
+    for (const f of this.#filters) {
+      const value = vars[f.wildcard];
+      if (value === undefined) continue;
+      let seen = this.#seen.get(f.wildcard);
+      if (!seen) this.#seen.set(f.wildcard, (seen = new Set()));
+      if (seen.size < 1000) seen.add(value);
+      if (!this.#passed.has(f) && f.test(value)) this.#passed.add(f);
+    }
+  }
+
+  unmatched(): { filter: Filter; found: string[] }[] {
+    if (!this.#any) return [];
+    return this.#filters
+      .filter((f) => !this.#passed.has(f))
+      .map((filter) => ({ filter, found: [...(this.#seen.get(filter.wildcard) ?? [])].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) }));
+  }
 }
 
 /**
@@ -204,13 +244,14 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * 1-based page index inside the file. A file that cannot be counted is a diagnostic (and, for pages an
  * allow-list names, the reason they have no image).
  */
-async function expandSources(config: ResolvedConfig, files: string[], countPages: PageCounter | undefined, diagnostics: Diagnostic[], unreadable: Map<string, string>): Promise<Map<string, Found[]>> {
+async function expandSources(config: ResolvedConfig, files: string[], countPages: PageCounter | undefined, diagnostics: Diagnostic[], unreadable: Map<string, string>, tally: FilterTally | null): Promise<Map<string, Found[]>> {
   if (!countPages) throw new Error('discover: a multi-page image pattern needs a page counter');
   const sourceFilters = config.filters.filter((f) => f.wildcard !== config.order);
   const pageFilters = config.filters.filter((f) => f.wildcard === config.order);
   const sources: { file: string; vars: Record<string, string> }[] = [];
   for (const file of files) {
     const vars = config.image.match(file);
+    if (vars) tally?.see(vars);
     if (!vars || !sourceFilters.every((f) => f.test(vars[f.wildcard] ?? ''))) continue;
     const bad = Object.entries(vars).map(([w, v]) => [w, badValue(v)] as const).find(([, why]) => why !== null);
     if (bad) {
@@ -230,6 +271,7 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
     }
     for (let n = 1; n <= count.pages; n++) {
       const page = String(n);
+      if (pageFilters.length > 0) tally?.see({ [config.order]: page });
       if (!pageFilters.every((f) => f.test(page))) continue;
       const vars = { ...s.vars, [config.order]: page };
       const key = joinKey(config.keyWildcards.map((w) => vars[w]!));
@@ -246,13 +288,14 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
 const COUNT_CONCURRENCY = 8;
 
 /** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
-function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string): Map<string, Found[]> {
+function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null): Map<string, Found[]> {
   const byKey = new Map<string, Found[]>();
   const filtered = config.filters.length > 0;
   // The key is the wildcard values in key order, the page number without leading zeros.
   const keyParts = config.keyWildcards.map((w) => (w === config.order ? null : w));
   for (const file of files) {
     const vars = pattern.match(file);
+    if (vars) tally?.see(vars);
     // Files the ocrfile's filters leave out are none of this run's business, valid names or not.
     if (!vars || (filtered && !config.filters.every((f) => f.test(vars[f.wildcard] ?? '')))) continue;
     const bad = Object.entries(vars).map(([w, v]) => [w, badValue(v)] as const).find(([, why]) => why !== null);

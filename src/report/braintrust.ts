@@ -1,14 +1,18 @@
 // Braintrust tracing (DESIGN §11): one span per answered request, from the core's `record` events.
 //
 //   span    name "page <key>", type llm (task for the local engine), start/end = sent/answered
-//   input   {key, prompt, previous_context, generation_config}
+//   input   {key, page_id, prompt, previous_context, generation_config}
 //   output  the validated result (null on failure)
 //   error   {class, message, code, raw_response} on failure
-//   metadata {engine, model, prompt_file, fingerprint, batch, vars (the wildcard values)}
+//   metadata {engine, model, prompt_file, fingerprint, batch, vars (the wildcard values)}, and beside them the
+//           original pipeline's fields, so its dashboards and queries keep working: batch_id, prompt_name,
+//           prompt_template, error, and each wildcard at the top level (state, school, year, page; whole
+//           numbers as numbers, as it logged them)
 //   metrics {attempt, prompt_tokens, completion_tokens, tokens, latency (seconds)}
 //   scores  {success: 1 or 0}
 //
-// On when BRAINTRUST_API_KEY and a project (BRAINTRUST_PROJECT, else the ocrfile's braintrust.project) are
+// On when BRAINTRUST_API_KEY and a project (BRAINTRUST_PROJECT, else BRAINTRUST_PROJECT_NAME as the original
+// pipeline named it, else the ocrfile's braintrust.project) are
 // set, in the environment or .env; otherwise one notice says why it is off, and the braintrust package is
 // never loaded. It is loaded on the first record, so a no-op build does not pay for it either.
 //
@@ -37,8 +41,8 @@ export async function braintrustSettings(env: Readonly<Record<string, string | u
   const apiKey = env['BRAINTRUST_API_KEY']?.trim();
   if (!apiKey) return { on: false, reason: 'BRAINTRUST_API_KEY is not set' };
   registerSecret(apiKey);
-  const project = env['BRAINTRUST_PROJECT']?.trim() || (await configProject());
-  if (!project) return { on: false, reason: 'no project: set BRAINTRUST_PROJECT, or braintrust: { project } in the ocrfile' };
+  const project = env['BRAINTRUST_PROJECT']?.trim() || env['BRAINTRUST_PROJECT_NAME']?.trim() || (await configProject());
+  if (!project) return { on: false, reason: 'no project: set BRAINTRUST_PROJECT (or BRAINTRUST_PROJECT_NAME), or braintrust: { project } in the ocrfile' };
   return { on: true, apiKey, project, appUrl: env['BRAINTRUST_APP_URL']?.trim() || null };
 }
 
@@ -205,16 +209,36 @@ function spanOf(r: RecordEvent, endMs: number): Record<string, unknown> {
     type: r.engine === 'local' ? 'task' : 'llm',
     startTime: (endMs - latency) / 1000,
     event: {
-      input: { key: r.key, prompt: r.prompt, previous_context: r.previousContext, generation_config: r.generationConfig },
+      input: { key: r.key, page_id: r.key, prompt: r.prompt, previous_context: r.previousContext, generation_config: r.generationConfig },
       output: r.ok ? r.output : null,
       ...(r.error
         ? { error: { class: r.error.class, message: r.error.message, code: r.error.code, raw_response: raw && raw.length > RAW_RESPONSE_CHARS ? `${raw.slice(0, RAW_RESPONSE_CHARS)}…` : raw } }
         : {}),
-      metadata: { engine: r.engine, model: r.model, prompt_file: r.promptFile, fingerprint: r.fingerprint, batch: r.batch, vars: r.vars },
+      metadata: {
+        ...originalWildcards(r.vars),
+        engine: r.engine, model: r.model, prompt_file: r.promptFile, fingerprint: r.fingerprint, batch: r.batch, vars: r.vars,
+        batch_id: r.batch,
+        prompt_name: r.promptFile ? (r.promptFile.split('/').at(-2) ?? null) : null,
+        prompt_template: r.promptFile ? r.promptFile.split('/').at(-1)! : null,
+        error: r.error?.message ?? null,
+      },
       metrics: { attempt: r.attempt, prompt_tokens: r.tokensIn, completion_tokens: r.tokensOut, tokens: r.tokensIn + r.tokensOut, latency: latency / 1000 },
       scores: { success: r.ok ? 1 : 0 },
     },
   };
+}
+
+/** Our own metadata names, which a wildcard of the same name does not overwrite at the top level. */
+const OWN_METADATA = new Set(['engine', 'model', 'prompt_file', 'fingerprint', 'batch', 'vars', 'batch_id', 'prompt_name', 'prompt_template', 'error']);
+
+/** The wildcard values at the top level, as the original pipeline logged state, school, year and page. */
+function originalWildcards(vars: Readonly<Record<string, string>>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    if (OWN_METADATA.has(name)) continue;
+    out[name] = /^(0|[1-9]\d{0,14})$/.test(value) ? Number(value) : value;
+  }
+  return out;
 }
 
 /** fetch with a timeout on every call (the SDK sets none: a black-holed host would hang the flush). */

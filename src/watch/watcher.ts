@@ -118,7 +118,7 @@ export class Watcher {
     const c = p.config;
     const dirs = [c.image, c.target, ...(c.allowList ? [c.allowList] : [])].map((pat) => path.join(c.root, staticPrefix(pat)));
     fs.mkdirSync(path.join(c.root, staticPrefix(c.target)), { recursive: true });
-    const paths = new Set([...dirs, path.join(c.root, 'prompts'), path.join(c.root, 'rules'), ...c.imports, c.rule.promptPath].filter((f) => fs.existsSync(f)));
+    const paths = new Set([...dirs, path.join(c.root, 'prompts'), path.join(c.root, 'rules'), ...c.imports, ...(c.rule.promptPath ? [c.rule.promptPath] : [])].filter((f) => fs.existsSync(f)));
     const add = [...paths].filter((f) => !this.#watched.has(f));
     if (add.length > 0) this.#chokidar?.add(add);
     for (const f of add) this.#watched.add(f);
@@ -223,7 +223,7 @@ export class Watcher {
           old?.store.close();
           this.#project = next;
         }
-        this.#configFiles = new Set([next.config.file, ...next.config.imports, next.config.rule.promptPath]);
+        this.#configFiles = new Set([next.config.file, ...next.config.imports, ...(next.config.rule.promptPath ? [next.config.rule.promptPath] : [])]);
         this.#watchPaths(next);
       } else {
         for (const key of pending.touched) {

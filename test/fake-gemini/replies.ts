@@ -1,6 +1,6 @@
 // What the fake model says. A replier maps a ReplyRequest to a ReplySpec; the default one answers with a
-// page_ocr JSON object (rules/page_ocr.ts) built only from the image sha256 and the previous-page context,
-// so identical inputs always give byte-identical replies.
+// page_ocr JSON object (rules/page_ocr.ts: the original pipeline's output model) built only from the image
+// sha256 and the previous-page context, so identical inputs always give byte-identical replies.
 import type { ReplyRequest } from './requests.js';
 
 export type ReplySpec =
@@ -44,7 +44,7 @@ export function pageOcrReply(request: Pick<ReplyRequest, 'imageSha256' | 'contex
     page_info: {
       page_number: facts.pageNumber,
       is_complete_page: true,
-      content_type: facts.courses.length > 0 ? 'course_listing' : facts.schoolName !== null && paragraphs.length <= 4 ? 'title_page' : 'other',
+      content_type: facts.courses.length > 0 ? 'courses' : facts.schoolName !== null && paragraphs.length <= 4 ? 'administration' : 'other',
     },
     school_name: facts.schoolName,
     catalog_year: facts.catalogYear,
@@ -63,7 +63,8 @@ function syntheticParagraphs(sha: string | undefined): string[] {
 }
 
 interface Facts {
-  pageNumber: number | null;
+  /** As printed (the original model's page number is a string). */
+  pageNumber: string | null;
   schoolName: string | null;
   catalogYear: string | null;
   academicYear: string | null;
@@ -78,7 +79,7 @@ function readFacts(paragraphs: readonly string[]): Facts {
     // A running head such as `HOWARD COLLEGE. 2` (or a folio line at the foot) carries the page number.
     const edge = (index === 0 || index === paragraphs.length - 1) && paragraph.length <= 60;
     const head = edge ? /^(?:(.*?)\.?\s+)?(\d{1,3})$/.exec(paragraph) : null;
-    if (head?.[2] && facts.pageNumber === null) facts.pageNumber = Number(head[2]);
+    if (head?.[2] && facts.pageNumber === null) facts.pageNumber = head[2];
     const text = head ? (head[1] ?? '') : paragraph;
     const years = /(1[789]\d\d)\s*[-–]\s*(\d{2,4})/.exec(text);
     if (years && facts.academicYear === null) facts.academicYear = `${years[1]}-${years[2]}`;

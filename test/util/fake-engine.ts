@@ -21,7 +21,7 @@ export interface FakeEngine extends Engine {
 export function fakePage(text: string, pageNumber: number) {
   return {
     raw_ocr: { text_blocks: [{ block_id: 1, position: 'body', text, font_style: 'regular' }], layout_description: 'one block' },
-    page_info: { page_number: pageNumber, is_complete_page: true, content_type: 'course_listing' as const },
+    page_info: { page_number: String(pageNumber), is_complete_page: true, content_type: 'courses' },
     school_name: null,
     catalog_year: null,
     academic_year: null,

@@ -65,7 +65,7 @@ export interface CliResult {
 /** Environment for child processes: no Gemini or Braintrust keys unless a test adds them. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'BRAINTRUST_API_KEY', 'GOOGLE_GENAI_USE_VERTEXAI']) delete env[k];
+  for (const k of ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'BRAINTRUST_API_KEY', 'BRAINTRUST_PROJECT', 'BRAINTRUST_PROJECT_NAME', 'OCRMAKE_CONFIG', 'GOOGLE_GENAI_USE_VERTEXAI']) delete env[k];
   return { ...env, ...extra };
 }
 

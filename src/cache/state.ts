@@ -1,16 +1,27 @@
-// The cache database: sql.js (SQLite in wasm), whole database in memory, saved atomically (export, temp
-// file, fsync, rename) at chosen moments, never per record. Targets and the stat cache are read into maps
-// once and written back in one transaction per save; the rest is written through.
+// The cache database: sql.js (SQLite in wasm), whole database in memory. Targets and the stat cache are read
+// into maps once and written back in one transaction per save; the rest is written through. A save appends
+// what changed to the journal beside the snapshot (journal.ts) and fsyncs it: its cost follows the change,
+// not the collection. The snapshot is rewritten atomically (export, temp file, fsync, rename) only when the
+// journal has grown past a fraction of it, and when a writer closes the store cleanly.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { asFingerprint, asHash, asKey, type Fingerprint, type TargetKey } from '../types.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { tempPath, writeFileAtomic } from '../util/fs.js';
 import { redactDeep } from '../util/secrets.js';
+import { crashPoint } from './crash-points.js';
+import { JOURNAL_FILE, JournalWriter, readJournal, type Op } from './journal.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { DELETE_TARGET, fileHashParams, STATEMENTS, targetParams, UPSERT_FILE_HASH, UPSERT_TARGET, type Param } from './statements.js';
 import type { AttemptRow, FailureRow, FileHashRow, SourceRow, TargetRecord } from './records.js';
 
 export const STATE_FILE = 'state.sqlite';
+
+/** The journal is folded into a new snapshot once it passes this share of the snapshot's size… */
+const FOLD_RATIO = 0.25;
+/** …and this many bytes (small caches would otherwise fold at nearly every save). */
+const FOLD_MIN_BYTES = 256 * 1024;
 
 let sqlPromise: Promise<SqlJsStatic> | null = null;
 async function sql(): Promise<SqlJsStatic> {
@@ -28,25 +39,37 @@ export interface OpenResult {
 export class StateStore {
   readonly #db: Database;
   readonly #file: string;
+  readonly #journal: JournalWriter;
   readonly targets = new Map<TargetKey, TargetRecord>();
   readonly fileHashes = new Map<string, FileHashRow>();
   readonly #dirtyTargets = new Set<TargetKey>();
   readonly #deletedTargets = new Set<TargetKey>();
   readonly #dirtyHashes = new Set<string>();
   #dirty = false;
+  /** Changes made since the last save, in order: the next journal frame. */
+  #pending: Op[] = [];
+  /** The next save must write a whole snapshot (a new or migrated cache, or no journal continues it). */
+  #needsFold = true;
+  /** This process appended to the journal since the last fold (so a clean close folds). */
+  #appended = false;
+  #snapshotBytes = 0;
 
-  private constructor(db: Database, file: string) {
+  private constructor(db: Database, file: string, journalBytes: number) {
     this.#db = db;
     this.#file = file;
+    this.#journal = new JournalWriter(path.join(path.dirname(file), JOURNAL_FILE), journalBytes);
   }
 
   /**
-   * Opens (or creates) `<dir>/state.sqlite`. A file that is not a sound cache (not SQLite, truncated, failing
-   * SQLite's quick check, or not our tables) is moved aside, never deleted, and a new cache is started.
+   * Opens (or creates) `<dir>/state.sqlite` and replays the journal written since it. A file that is not a
+   * sound cache (not SQLite, truncated, failing SQLite's quick check, or not our tables) is moved aside
+   * with its journal, never deleted, and a new cache is started. The quick check runs only when the last
+   * writer did not close cleanly (the journal has frames) or the snapshot predates the journal.
    */
   static async open(dir: string): Promise<OpenResult> {
     const SQL = await sql();
     const file = path.join(dir, STATE_FILE);
+    const journalFile = path.join(dir, JOURNAL_FILE);
     fs.mkdirSync(dir, { recursive: true });
     let bytes: Buffer | null;
     try {
@@ -62,10 +85,23 @@ export class StateStore {
         let db: Database | null = null;
         try {
           db = new SQL.Database(bytes);
-          const check = db.exec('PRAGMA quick_check')[0]?.values.map((r) => String(r[0])) ?? [];
-          if (check.join() !== 'ok') throw new Error(`SQLite's check failed: ${check.slice(0, 2).join('; ')}`);
-          const store = new StateStore(db, file);
-          store.#migrate();
+          const journal = readJournal(journalFile);
+          const generation = metaValue(db, 'journal_generation');
+          const continues = journal.header !== null && journal.header.generation === generation;
+          if (!continues || journal.frames.length > 0 || journal.tornBytes > 0) {
+            const check = db.exec('PRAGMA quick_check')[0]?.values.map((r) => String(r[0])) ?? [];
+            if (check.join() !== 'ok') throw new Error(`SQLite's check failed: ${check.slice(0, 2).join('; ')}`);
+          }
+          const store = new StateStore(db, file, continues ? journal.goodBytes : 0);
+          store.#snapshotBytes = bytes.length;
+          if (continues) {
+            // The journal's statements were written against its own schema version: replay them there.
+            if (journal.header!.schema > SCHEMA_VERSION) throw new NewerCacheError(journal.header!.schema);
+            store.#migrate(journal.header!.schema);
+            store.#replay(journal.frames);
+          }
+          const migrated = store.#migrate(SCHEMA_VERSION);
+          store.#needsFold = !continues || migrated;
           store.#load();
           return { store, movedAside: null, movedReason: null };
         } catch (err) {
@@ -80,34 +116,69 @@ export class StateStore {
       } catch (err) {
         throw new CacheAccessError(file, `it is damaged (${problem}) and cannot be moved aside: ${(err as Error).message}`);
       }
-      const store = new StateStore(new SQL.Database(), file);
-      store.#migrate();
+      moveAsideIfPresent(journalFile, aside.replace(STATE_FILE, JOURNAL_FILE));
+      const store = new StateStore(new SQL.Database(), file, 0);
+      store.#migrate(SCHEMA_VERSION);
       store.#dirty = true;
       return { store, movedAside: aside, movedReason: problem };
     }
-    const store = new StateStore(new SQL.Database(), file);
-    store.#migrate();
+    // No snapshot: a journal alone (its snapshot deleted by hand) continues nothing and is overwritten.
+    const store = new StateStore(new SQL.Database(), file, 0);
+    store.#migrate(SCHEMA_VERSION);
     store.#dirty = true;
     return { store, movedAside: null, movedReason: null };
   }
 
-  #migrate(): void {
+  /** Applies the migrations up to version `upTo`; true when any ran. */
+  #migrate(upTo: number): boolean {
     const db = this.#db;
     db.run('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const row = db.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0];
-    const have = row === undefined ? 0 : Number(row);
+    const row = metaValue(db, 'schema_version');
+    const have = row === null ? 0 : Number(row);
     if (!Number.isInteger(have)) throw new Error(`schema_version is "${row}"`);
     if (have > SCHEMA_VERSION) throw new NewerCacheError(have);
-    if (have === SCHEMA_VERSION) {
+    if (have >= upTo) {
       // A real SQLite file that is not ours (or was truncated to a valid header) fails here, not later.
-      db.exec('SELECT key, fingerprint, components, output_hash FROM targets LIMIT 1');
-      return;
+      if (upTo === SCHEMA_VERSION) db.exec('SELECT key, fingerprint, components, output_hash FROM targets LIMIT 1');
+      return false;
     }
     db.run('BEGIN');
-    for (let v = have; v < SCHEMA_VERSION; v++) db.run(MIGRATIONS[v]!);
-    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
+    for (let v = have; v < upTo; v++) db.run(MIGRATIONS[v]!);
+    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(upTo)]);
     db.run('COMMIT');
     this.#dirty = true;
+    return true;
+  }
+
+  /** Re-applies the changes of the journal's frames, in order, in one transaction. */
+  #replay(frames: readonly Op[][]): void {
+    if (frames.length === 0) return;
+    const db = this.#db;
+    const prepared = STATEMENTS.map((s) => db.prepare(s));
+    db.run('BEGIN');
+    try {
+      for (const ops of frames) {
+        for (const [statement, ...params] of ops) {
+          if (typeof statement === 'number') {
+            const st = prepared[statement];
+            if (!st) throw new Error(`the journal names statement ${statement}, which this ocrmake does not know`);
+            st.run(params);
+          } else db.run(statement, params);
+        }
+      }
+      db.run('COMMIT');
+    } catch (err) {
+      db.run('ROLLBACK');
+      throw new Error(`the journal ${JOURNAL_FILE} cannot be replayed: ${(err as Error).message}`);
+    } finally {
+      for (const st of prepared) st.free();
+    }
+  }
+
+  /** Runs a write-through statement and queues it for the journal. */
+  #exec(sqlText: string, params: Param[]): void {
+    this.#db.run(sqlText, params);
+    this.#pending.push([sqlText, ...params]);
   }
 
   #load(): void {
@@ -176,7 +247,7 @@ export class StateStore {
   setSource(row: SourceRow): void {
     this.source(row.hash);
     this.#sources!.set(row.hash, row);
-    this.#db.run('INSERT OR REPLACE INTO sources (hash, format, pages, info) VALUES (?, ?, ?, ?)', [row.hash, row.format, row.pages, JSON.stringify(row.info)]);
+    this.#exec('INSERT OR REPLACE INTO sources (hash, format, pages, info) VALUES (?, ?, ?, ?)', [row.hash, row.format, row.pages, JSON.stringify(row.info)]);
     this.#dirty = true;
   }
 
@@ -195,7 +266,7 @@ export class StateStore {
   /** Keeps the canonical form of a config hash (once), for explain to name what changed. */
   rememberConfig(hash: string, json: string): void {
     if (this.#db.exec('SELECT 1 FROM configs WHERE hash = ?', [hash]).length > 0) return;
-    this.#db.run('INSERT INTO configs (hash, json) VALUES (?, ?)', [hash, json]);
+    this.#exec('INSERT INTO configs (hash, json) VALUES (?, ?)', [hash, json]);
     this.#dirty = true;
   }
 
@@ -232,13 +303,13 @@ export class StateStore {
     const f = redactDeep(raw);
     const prev = this.attemptFor(f.key, f.fingerprint)?.count ?? 0;
     const count = charge ? prev + 1 : prev;
-    this.#db.run(
+    this.#exec(
       `INSERT INTO attempts (key, fingerprint, count, last_class, last_message, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (key, fingerprint) DO UPDATE SET count = excluded.count, last_class = excluded.last_class,
          last_message = excluded.last_message, updated_at = excluded.updated_at`,
       [f.key, f.fingerprint, count, f.class, f.message, f.at],
     );
-    this.#db.run(
+    this.#exec(
       `INSERT INTO failure_log (key, fingerprint, class, code, message, stack, raw_response, extracted_text, engine, model,
          prompt_file, prompt_hash, generation_config, batch, attempt, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [f.key, f.fingerprint, f.class, f.code ?? null, f.message, f.stack ?? null, f.rawResponse ?? null, f.extractedText ?? null, f.engine,
@@ -256,7 +327,7 @@ export class StateStore {
     const prev = this.attemptFor(row.key, row.fingerprint)?.count ?? 0;
     if (prev >= row.count) return;
     const r = redactDeep(row);
-    this.#db.run(
+    this.#exec(
       `INSERT INTO attempts (key, fingerprint, count, last_class, last_message, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (key, fingerprint) DO UPDATE SET count = excluded.count, last_class = excluded.last_class,
          last_message = excluded.last_message, updated_at = excluded.updated_at`,
@@ -273,7 +344,7 @@ export class StateStore {
     const f = redactDeep(raw);
     const seen = this.#db.exec('SELECT 1 FROM failure_log WHERE key = ? AND batch IS ? AND attempt = ? AND at = ?', [f.key, f.batch ?? null, f.attempt, f.at]);
     if (seen.length > 0) return false;
-    this.#db.run(
+    this.#exec(
       `INSERT INTO failure_log (key, fingerprint, class, code, message, stack, raw_response, extracted_text, engine, model,
          prompt_file, prompt_hash, generation_config, batch, attempt, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [f.key, f.fingerprint, f.class, f.code ?? null, f.message, f.stack ?? null, f.rawResponse ?? null, f.extractedText ?? null, f.engine,
@@ -285,7 +356,7 @@ export class StateStore {
 
   /** A success ends the failure streak of that (key, fingerprint). */
   clearAttempts(key: TargetKey): void {
-    this.#db.run('DELETE FROM attempts WHERE key = ?', [key]);
+    this.#exec('DELETE FROM attempts WHERE key = ?', [key]);
     this.#dirty = true;
   }
 
@@ -320,49 +391,80 @@ export class StateStore {
   }
 
   recordRun(id: string, command: string, startedAt: string, finishedAt: string, exitCode: number, summary: unknown): void {
-    this.#db.run('INSERT OR REPLACE INTO runs (id, command, started_at, finished_at, exit_code, summary) VALUES (?, ?, ?, ?, ?, ?)', [
+    this.#exec('INSERT OR REPLACE INTO runs (id, command, started_at, finished_at, exit_code, summary) VALUES (?, ?, ?, ?, ?, ?)', [
       id, command, startedAt, finishedAt, exitCode, JSON.stringify(summary),
     ]);
     this.#dirty = true;
   }
 
-  /** Writes pending rows and saves the database atomically. Cheap when nothing changed. */
+  /**
+   * Makes every change so far durable: appends them to the journal as one frame and fsyncs it, or folds
+   * them into a new snapshot when the journal has grown large (or no journal continues the snapshot yet).
+   * Cheap when nothing changed.
+   */
   save(): void {
     if (!this.#dirty) return;
     this.#flush();
-    writeFileAtomic(this.#file, this.#db.export());
+    if (this.#needsFold) this.#fold();
+    else {
+      if (this.#pending.length > 0) this.#journal.append(this.#pending);
+      this.#pending = [];
+      this.#appended = true;
+      if (this.#journal.size > Math.max(FOLD_MIN_BYTES, FOLD_RATIO * this.#snapshotBytes)) this.#fold();
+    }
     this.#dirty = false;
+  }
+
+  /**
+   * Writes the whole database as a new snapshot under a new generation, then starts an empty journal that
+   * continues it. A kill between the two leaves a journal of the old generation, which open ignores.
+   */
+  #fold(): void {
+    this.#needsFold = true; // until the new journal is in place
+    const generation = randomBytes(8).toString('hex');
+    this.#db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_generation', ?)", [generation]);
+    const bytes = this.#db.export();
+    if (crashPoint('fold')) {
+      fs.writeFileSync(tempPath(path.dirname(this.#file), STATE_FILE), bytes.subarray(0, bytes.length >> 1));
+      crashPoint.die();
+    }
+    writeFileAtomic(this.#file, bytes);
+    this.#snapshotBytes = bytes.length;
+    if (crashPoint('fold-renamed')) crashPoint.die();
+    this.#journal.reset({ generation, schema: SCHEMA_VERSION });
+    this.#pending = [];
+    this.#needsFold = false;
+    this.#appended = false;
   }
 
   #flush(): void {
     const db = this.#db;
     if (this.#dirtyTargets.size === 0 && this.#deletedTargets.size === 0 && this.#dirtyHashes.size === 0) return;
+    const ops: Op[] = [];
     db.run('BEGIN');
     try {
-      const up = db.prepare(
-        `INSERT INTO targets (key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version, context_source)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET output = excluded.output, fingerprint = excluded.fingerprint, components = excluded.components,
-           input_key = excluded.input_key, output_hash = excluded.output_hash, engine = excluded.engine, model = excluded.model,
-           prompt_file = excluded.prompt_file, origin = excluded.origin, built_at = excluded.built_at, batch = excluded.batch,
-           tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, model_version = excluded.model_version, context_source = excluded.context_source`,
-      );
+      const up = db.prepare(STATEMENTS[UPSERT_TARGET]!);
       for (const key of this.#dirtyTargets) {
         const r = this.targets.get(key);
         if (!r) continue;
-        up.run([r.key, r.output, r.fingerprint, JSON.stringify(r.components), r.inputKey, r.outputHash, r.engine, r.model, r.promptFile, r.origin, r.builtAt, r.batch, r.tokensIn, r.tokensOut, r.modelVersion, r.contextSource ? JSON.stringify(r.contextSource) : null]);
+        const params = targetParams(r);
+        up.run(params);
+        ops.push([UPSERT_TARGET, ...params]);
       }
       up.free();
-      const del = db.prepare('DELETE FROM targets WHERE key = ?');
-      for (const key of this.#deletedTargets) del.run([key]);
+      const del = db.prepare(STATEMENTS[DELETE_TARGET]!);
+      for (const key of this.#deletedTargets) {
+        del.run([key]);
+        ops.push([DELETE_TARGET, key]);
+      }
       del.free();
-      const fh = db.prepare(
-        `INSERT INTO file_hashes (path, size, mtime_ns, ino, hash, hashed_at_ns) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino, hash = excluded.hash, hashed_at_ns = excluded.hashed_at_ns`,
-      );
+      const fh = db.prepare(STATEMENTS[UPSERT_FILE_HASH]!);
       for (const p of this.#dirtyHashes) {
         const r = this.fileHashes.get(p);
-        if (r) fh.run([r.path, r.size, String(r.mtimeNs), String(r.ino), r.hash, String(r.hashedAtNs)]);
+        if (!r) continue;
+        const params = fileHashParams(r);
+        fh.run(params);
+        ops.push([UPSERT_FILE_HASH, ...params]);
       }
       fh.free();
       db.run('COMMIT');
@@ -370,6 +472,7 @@ export class StateStore {
       db.run('ROLLBACK');
       throw err;
     }
+    this.#pending.push(...ops);
     this.#dirtyTargets.clear();
     this.#deletedTargets.clear();
     this.#dirtyHashes.clear();
@@ -383,7 +486,7 @@ export class StateStore {
   }
 
   run(sqlText: string, params: (string | number | null)[] = []): void {
-    this.#db.run(sqlText, params);
+    this.#exec(sqlText, params);
     this.#dirty = true;
   }
 
@@ -399,15 +502,45 @@ export class StateStore {
    * next build tries it again. The failure log is history and stays. Returns how many counters were removed.
    */
   resetAttempts(key: TargetKey, fingerprint: Fingerprint | null): number {
-    if (fingerprint === null) this.#db.run('DELETE FROM attempts WHERE key = ?', [key]);
-    else this.#db.run('DELETE FROM attempts WHERE key = ? AND fingerprint = ?', [key, fingerprint]);
+    if (fingerprint === null) this.#exec('DELETE FROM attempts WHERE key = ?', [key]);
+    else this.#exec('DELETE FROM attempts WHERE key = ? AND fingerprint = ?', [key, fingerprint]);
     const removed = this.#db.getRowsModified();
     if (removed > 0) this.#dirty = true;
     return removed;
   }
 
+  /**
+   * Closes the store. A writer whose every change is saved folds its journal into a new snapshot first, so
+   * the next open has nothing to replay and no check to run. The journal already holds those changes: a
+   * fold that fails here (a full disk) loses nothing, and the next open replays them instead.
+   */
   close(): void {
+    if (this.#appended && !this.#dirty) {
+      try {
+        this.#fold();
+      } catch {
+        // Kept in the journal (above).
+      }
+    }
+    this.#journal.close();
     this.#db.close();
+  }
+}
+
+function metaValue(db: Database, key: string): string | null {
+  try {
+    const v = db.exec('SELECT value FROM meta WHERE key = ?', [key])[0]?.values[0]?.[0];
+    return v === undefined || v === null ? null : String(v);
+  } catch {
+    return null; // no meta table yet
+  }
+}
+
+function moveAsideIfPresent(file: string, aside: string): void {
+  try {
+    fs.renameSync(file, aside);
+  } catch {
+    // Absent, or it cannot move: a journal whose generation matches no snapshot is never replayed anyway.
   }
 }
 

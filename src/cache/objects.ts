@@ -60,11 +60,11 @@ export class ResultStore {
    * Stores the result of a request. An object already holding these exact bytes is left alone; one holding
    * other bytes (a `--force` rebuild of a non-deterministic engine, or an unreadable object) is replaced:
    * the output written next must equal its stored result, or a crash before the cache save would make
-   * ocrmake's own output look like a person's edit.
+   * ocrmake's own output look like a person's edit. Flushed with the outputs at the next cache save.
    */
   write(fp: Fingerprint, bytes: Buffer): void {
     if (this.has(fp) && this.read(fp)?.equals(bytes)) return;
-    writeFileAtomic(this.#path(fp), gzipSync(bytes), this.#tmp);
+    writeFileAtomic(this.#path(fp), gzipSync(bytes), this.#tmp, { group: true });
     this.#names(fp).add(`${fp}.json.gz`);
   }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { asFingerprint, asHash, asKey, type Fingerprint, type TargetKey } from '../types.js';
-import { tempPath, writeFileAtomic } from '../util/fs.js';
+import { syncGroup, tempPath, writeFileAtomic } from '../util/fs.js';
 import { redactDeep } from '../util/secrets.js';
 import { crashPoint } from './crash-points.js';
 import { JOURNAL_FILE, JournalWriter, readJournal, type Op } from './journal.js';
@@ -404,6 +404,8 @@ export class StateStore {
    */
   save(): void {
     if (!this.#dirty) return;
+    // The sync point of the group commit: the files the records vouch for are durable before the records.
+    syncGroup();
     this.#flush();
     if (this.#needsFold) this.#fold();
     else {
@@ -515,6 +517,11 @@ export class StateStore {
    * fold that fails here (a full disk) loses nothing, and the next open replays them instead.
    */
   close(): void {
+    try {
+      syncGroup();
+    } catch {
+      // Best effort: whatever no saved record vouches for is found again by the next build (recovered or sent).
+    }
     if (this.#appended && !this.#dirty) {
       try {
         this.#fold();

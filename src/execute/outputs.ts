@@ -1,5 +1,5 @@
 // Writing results: result-store object first, then the output file (atomically), then the cache record
-// (saved with the next cache save). A crash between any two steps loses nothing: see Fingerprinter's
+// (saved with the next cache save, which first flushes the objects and outputs written since: group commit). A crash between any two steps loses nothing: see Fingerprinter's
 // recovery of outputs that equal their stored result.
 import path from 'node:path';
 import type { ContextSource, Origin } from '../cache/records.js';
@@ -60,7 +60,7 @@ export function writeOutput(p: Project, key: TargetKey, bytes: Buffer, meta: Wri
   const escape = outsideProject(p, page.output);
   if (escape) throw new OutputError(key, page.output, `its output ${page.output} would be written outside the project (${escape}); nothing was written there. Keep the target pattern's folders inside the project, or remove the link`);
   try {
-    writeFileAtomic(abs, bytes, path.join(p.cacheDir, 'tmp'));
+    writeFileAtomic(abs, bytes, path.join(p.cacheDir, 'tmp'), { group: true });
   } catch (err) {
     if (err instanceof WriteError && err.step === 'target') {
       throw new OutputError(key, page.output, `cannot write its output ${page.output} (${err.code ?? err.cause.message}): ${fsAdvice(err.code, abs)}; the result is kept and the next build writes it with no request`);

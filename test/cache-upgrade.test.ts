@@ -1,12 +1,13 @@
 // A cache written by the ocrmake before the journal (test/fixtures/cache-before-journal, schema version 4)
-// is taken over on open: no page rebuilt, no request sent, the journal started, and what the cache knew
-// (outputs, the result store) still restores pages for free.
+// is migrated on open (to the compact layout of schema 5) and taken over: no page rebuilt, no request sent,
+// the journal started, and what the cache knew (outputs, the result store) still restores pages for free.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import initSqlJs from 'sql.js';
 import { JOURNAL_FILE, readJournal } from '../src/cache/journal.js';
+import { SCHEMA_VERSION } from '../src/cache/schema.js';
 import { loadGroundTruth, startFakeGemini } from './fake-gemini/index.js';
 import { makeProject, REPO, runCli, summaryOf } from './util/rig.js';
 
@@ -46,7 +47,18 @@ test('a cache from before the journal opens with no page rebuilt and no request;
     const meta = Object.fromEntries(db.exec('SELECT key, value FROM meta')[0]!.values.map((r) => [r[0], r[1]]));
     assert.equal(meta['journal_generation'], journal.header.generation, 'the snapshot and its journal belong together');
     assert.equal(db.exec('SELECT COUNT(*) FROM targets')[0]!.values[0]![0], 12);
+    // Migrated to the compact layout (schema 5): hashes as bytes, the shared components stored once.
+    assert.equal(meta['schema_version'], String(SCHEMA_VERSION));
+    assert.deepEqual(db.exec('SELECT DISTINCT typeof(fingerprint), typeof(output_hash) FROM targets')[0]!.values, [['blob', 'blob']]);
+    assert.equal(db.exec('SELECT COUNT(*) FROM component_sets')[0]!.values[0]![0], 1);
     db.close();
+    // explain still names every component, recorded as it was.
+    const e = JSON.parse((await runCli(dir, ['explain', 'Virginia:Hampden-Sydney College:1851:3', '--json'], { env })).stdout);
+    assert.equal(e.state, 'fresh');
+    for (const [name, c] of Object.entries(e.components as Record<string, { recorded: string | null; current: string | null }>)) {
+      assert.equal(c.recorded, c.current, `component ${name}`);
+    }
+    assert.ok(e.components.context.recorded, 'a page with a predecessor has a context');
     assert.ok(!old.equals(fs.readFileSync(path.join(dir, '.ocrcache/state.sqlite'))), 'the old snapshot was folded into a new one');
     assert.equal(fake.counters.requests, 0);
   } finally {

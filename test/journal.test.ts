@@ -37,14 +37,14 @@ describe('the state journal', () => {
   test('a 1,000-page save appends to the journal and leaves the snapshot untouched; an abandoned store is replayed', async () => {
     const dir = tempCache();
     const first = (await StateStore.open(dir)).store;
-    for (let n = 0; n < 5000; n++) first.setTarget(record(n));
+    for (let n = 0; n < 12000; n++) first.setTarget(record(n));
     first.save(); // a new cache: its first save writes the snapshot
     const snap = path.join(dir, STATE_FILE);
     const before = fs.statSync(snap);
     const bytesBefore = fs.readFileSync(snap);
     const journalBefore = fs.statSync(path.join(dir, JOURNAL_FILE)).size;
 
-    for (let n = 5000; n < 6000; n++) first.setTarget(record(n));
+    for (let n = 12000; n < 13000; n++) first.setTarget(record(n));
     for (let n = 0; n < 10; n++) first.setTarget(record(n, 'b')); // rebuilt pages
     first.run('INSERT INTO runs (id, command, started_at) VALUES (?, ?, ?)', ['r1', 'build', 'now']);
     first.save();
@@ -56,7 +56,7 @@ describe('the state journal', () => {
 
     // Abandoned without close, as a kill leaves it: the next open replays the journal.
     const second = (await StateStore.open(dir)).store;
-    assert.equal(second.targets.size, 6000);
+    assert.equal(second.targets.size, 13000);
     assert.equal(second.targets.get(record(3).key)?.fingerprint, record(3, 'b').fingerprint);
     assert.equal(second.query('SELECT command FROM runs')[0]?.['command'], 'build');
     second.close();

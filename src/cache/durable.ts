@@ -12,7 +12,7 @@ import { syncGroup, tempPath, writeFileAtomic } from '../util/fs.js';
 import { crashPoint } from './crash-points.js';
 import { JOURNAL_FILE, JournalWriter, readJournal, type Op } from './journal.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { STATEMENTS, type Param } from './statements.js';
+import { statementsFor, type Param } from './statements.js';
 
 export const STATE_FILE = 'state.sqlite';
 
@@ -98,7 +98,7 @@ export class DurableDb {
           // The journal's statements were written against its own schema version: replay them there.
           if (journal.header!.schema > SCHEMA_VERSION) throw new NewerCacheError(journal.header!.schema);
           db.#migrate(journal.header!.schema);
-          db.#replay(journal.frames);
+          db.#replay(journal.frames, journal.header!.schema);
         }
         const migrated = db.#migrate(SCHEMA_VERSION);
         db.#needsFold = !continues || migrated;
@@ -134,7 +134,7 @@ export class DurableDb {
     if (have > SCHEMA_VERSION) throw new NewerCacheError(have);
     if (have >= upTo) {
       // A real SQLite file that is not ours (or was truncated to a valid header) fails here, not later.
-      if (upTo === SCHEMA_VERSION) db.exec('SELECT key, fingerprint, components, output_hash FROM targets LIMIT 1');
+      if (upTo === SCHEMA_VERSION) db.exec('SELECT key, fingerprint, shared, output_hash FROM targets LIMIT 1');
       return false;
     }
     db.run('BEGIN');
@@ -146,10 +146,10 @@ export class DurableDb {
   }
 
   /** Re-applies the changes of the journal's frames, in order, in one transaction. */
-  #replay(frames: readonly Op[][]): void {
+  #replay(frames: readonly Op[][], schema: number): void {
     if (frames.length === 0) return;
     const db = this.sql;
-    const prepared = STATEMENTS.map((s) => db.prepare(s));
+    const prepared = statementsFor(schema).map((s) => db.prepare(s));
     db.run('BEGIN');
     try {
       for (const ops of frames) {
@@ -184,7 +184,8 @@ export class DurableDb {
   /** Queues changes the caller has already applied to `sql` (with the numbered STATEMENTS). */
   record(ops: readonly Op[]): void {
     if (ops.length === 0) return;
-    this.#pending.push(...ops);
+    // One by one: a spread of 100,000 ops (an adopt, a first build's save) overflows the call stack.
+    for (const op of ops) this.#pending.push(op);
     this.#dirty = true;
   }
 

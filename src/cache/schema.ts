@@ -1,7 +1,7 @@
 // The cache's SQL schema and its migrations. `meta.schema_version` says which migrations ran; a newer
 // ocrmake applies the missing ones in order, an older one refuses a newer cache instead of corrupting it.
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the first schema (DESIGN §7).
@@ -116,5 +116,57 @@ export const MIGRATIONS: readonly string[] = [
   //    which predecessor output or draft (JSON {kind, of, hash}).
   `
   ALTER TABLE targets ADD COLUMN context_source TEXT;
+  `,
+  // 5: compact state (issue 13). A sha256 in hex (64 characters) is kept as its 32 bytes (other values, such
+  //    as an imported fingerprint, stay text); the components every page shares (config, schema, template,
+  //    preparation) are stored once in component_sets; targets and the stat cache have no rowid, so a key
+  //    or a path is stored once, not again in an index. statements.ts reads and writes this layout.
+  `
+  CREATE TABLE component_sets (
+    id INTEGER PRIMARY KEY,
+    json TEXT NOT NULL UNIQUE      -- the components without image, prompt and context (JSON)
+  );
+  INSERT OR IGNORE INTO component_sets (json) SELECT json_remove(components, '$.image', '$.prompt', '$.context') FROM targets;
+  CREATE TABLE targets_v5 (
+    key TEXT PRIMARY KEY,
+    output TEXT NOT NULL,
+    fingerprint BLOB NOT NULL,
+    image BLOB,
+    prompt BLOB,
+    context BLOB,
+    shared INTEGER NOT NULL,       -- component_sets.id
+    input_key BLOB,
+    output_hash BLOB NOT NULL,
+    engine TEXT NOT NULL,
+    model TEXT,
+    prompt_file TEXT,
+    origin TEXT NOT NULL,
+    built_at TEXT NOT NULL,
+    batch TEXT,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    model_version TEXT,
+    context_source TEXT
+  ) WITHOUT ROWID;
+  INSERT INTO targets_v5 SELECT key, output, CASE WHEN length(fingerprint) = 64 AND fingerprint = lower(fingerprint) AND unhex(fingerprint) IS NOT NULL THEN unhex(fingerprint) ELSE fingerprint END,
+    CASE WHEN length(json_extract(components, '$.image')) = 64 AND json_extract(components, '$.image') = lower(json_extract(components, '$.image')) AND unhex(json_extract(components, '$.image')) IS NOT NULL THEN unhex(json_extract(components, '$.image')) ELSE json_extract(components, '$.image') END,
+    CASE WHEN length(json_extract(components, '$.prompt')) = 64 AND json_extract(components, '$.prompt') = lower(json_extract(components, '$.prompt')) AND unhex(json_extract(components, '$.prompt')) IS NOT NULL THEN unhex(json_extract(components, '$.prompt')) ELSE json_extract(components, '$.prompt') END,
+    CASE WHEN length(json_extract(components, '$.context')) = 64 AND json_extract(components, '$.context') = lower(json_extract(components, '$.context')) AND unhex(json_extract(components, '$.context')) IS NOT NULL THEN unhex(json_extract(components, '$.context')) ELSE json_extract(components, '$.context') END,
+    (SELECT id FROM component_sets WHERE json = json_remove(t.components, '$.image', '$.prompt', '$.context')),
+    CASE WHEN length(input_key) = 64 AND input_key = lower(input_key) AND unhex(input_key) IS NOT NULL THEN unhex(input_key) ELSE input_key END, CASE WHEN length(output_hash) = 64 AND output_hash = lower(output_hash) AND unhex(output_hash) IS NOT NULL THEN unhex(output_hash) ELSE output_hash END,
+    engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version, context_source FROM targets t;
+  DROP TABLE targets;
+  ALTER TABLE targets_v5 RENAME TO targets;
+  CREATE TABLE file_hashes_v5 (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns TEXT NOT NULL,
+    ino TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    hashed_at_ns TEXT NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO file_hashes_v5 SELECT path, size, mtime_ns, ino, CASE WHEN length(hash) = 64 AND hash = lower(hash) AND unhex(hash) IS NOT NULL THEN unhex(hash) ELSE hash END, hashed_at_ns FROM file_hashes;
+  DROP TABLE file_hashes;
+  ALTER TABLE file_hashes_v5 RENAME TO file_hashes;
   `,
 ];

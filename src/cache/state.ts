@@ -1,12 +1,12 @@
 // The cache's tables as the rest of ocrmake sees them. Targets and the stat cache are read into maps once
 // and written back in one transaction per save; the rest is written through. How the database reaches the
 // disk (a snapshot, and a journal of each save's changes) is durable.ts's concern.
-import { asFingerprint, asHash, asKey, type Fingerprint, type TargetKey } from '../types.js';
+import { asFingerprint, asHash, asKey, type ContentHash, type Fingerprint, type TargetKey } from '../types.js';
 import { redactDeep } from '../util/secrets.js';
 import { DurableDb } from './durable.js';
 import type { Op } from './journal.js';
-import { DELETE_TARGET, fileHashParams, STATEMENTS, targetParams, UPSERT_FILE_HASH, UPSERT_TARGET, type Param } from './statements.js';
-import type { AttemptRow, FailureRow, FileHashRow, SourceRow, TargetRecord } from './records.js';
+import { ADD_COMPONENT_SET, DELETE_TARGET, fileHashParams, SELECT_FILE_HASHES, SELECT_TARGETS, sharedJson, STATEMENTS, targetParams, UPSERT_FILE_HASH, UPSERT_TARGET, type Param } from './statements.js';
+import type { AttemptRow, Components, FailureRow, FileHashRow, SourceRow, TargetRecord } from './records.js';
 
 export { CacheAccessError, NewerCacheError, STATE_FILE } from './durable.js';
 
@@ -24,6 +24,8 @@ export class StateStore {
   readonly #dirtyTargets = new Set<TargetKey>();
   readonly #deletedTargets = new Set<TargetKey>();
   readonly #dirtyHashes = new Set<string>();
+  /** The shared-component sets the database holds (component_sets.json). */
+  readonly #knownSets = new Set<string>();
 
   private constructor(db: DurableDb) {
     this.#durable = db;
@@ -50,32 +52,38 @@ export class StateStore {
   }
 
   #load(): void {
-    const t = this.#db.prepare(
-      'SELECT key, output, fingerprint, components, input_key, output_hash, engine, model, prompt_file, origin, built_at, batch, tokens_in, tokens_out, model_version, context_source FROM targets',
-    );
+    const sets = new Map<number, Record<string, unknown>>();
+    const cs = this.#db.prepare('SELECT id, json FROM component_sets');
+    while (cs.step()) {
+      const [id, json] = cs.get() as [number, string];
+      sets.set(id, JSON.parse(json));
+      this.#knownSets.add(json);
+    }
+    cs.free();
+    const t = this.#db.prepare(SELECT_TARGETS);
     while (t.step()) {
-      const r = t.get() as [string, string, string, string, string | null, string, string, string | null, string | null, string, string, string | null, number | null, number | null, string | null, string | null];
+      const r = t.get() as [string, string, string, string | null, string | null, string | null, number, string | null, string, string, string | null, string | null, string, string, string | null, number | null, number | null, string | null, string | null];
       this.targets.set(asKey(r[0]), {
         key: asKey(r[0]),
         output: r[1],
         fingerprint: asFingerprint(r[2]),
-        components: JSON.parse(r[3]),
-        inputKey: r[4],
-        outputHash: asHash(r[5]),
-        engine: r[6],
-        model: r[7],
-        promptFile: r[8],
-        origin: r[9] as TargetRecord['origin'],
-        builtAt: r[10],
-        batch: r[11],
-        tokensIn: r[12],
-        tokensOut: r[13],
-        modelVersion: r[14],
-        contextSource: r[15] ? JSON.parse(r[15]) : null,
+        components: { image: r[3] as ContentHash | null, prompt: r[4] as ContentHash | null, context: r[5] as ContentHash | null, ...sets.get(r[6]) } as Components,
+        inputKey: r[7],
+        outputHash: asHash(r[8]),
+        engine: r[9],
+        model: r[10],
+        promptFile: r[11],
+        origin: r[12] as TargetRecord['origin'],
+        builtAt: r[13],
+        batch: r[14],
+        tokensIn: r[15],
+        tokensOut: r[16],
+        modelVersion: r[17],
+        contextSource: r[18] ? JSON.parse(r[18]) : null,
       });
     }
     t.free();
-    const h = this.#db.prepare('SELECT path, size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes');
+    const h = this.#db.prepare(SELECT_FILE_HASHES);
     while (h.step()) {
       const r = h.get() as [string, number, string, string, string, string];
       this.fileHashes.set(r[0], { path: r[0], size: r[1], mtimeNs: BigInt(r[2]), ino: BigInt(r[3]), hash: asHash(r[4]), hashedAtNs: BigInt(r[5]) });
@@ -268,14 +276,22 @@ export class StateStore {
     db.run('BEGIN');
     try {
       const up = db.prepare(STATEMENTS[UPSERT_TARGET]!);
+      const addSet = db.prepare(STATEMENTS[ADD_COMPONENT_SET]!);
       for (const key of this.#dirtyTargets) {
         const r = this.targets.get(key);
         if (!r) continue;
+        const shared = sharedJson(r.components);
+        if (!this.#knownSets.has(shared)) {
+          addSet.run([shared]);
+          ops.push([ADD_COMPONENT_SET, shared]);
+          this.#knownSets.add(shared);
+        }
         const params = targetParams(r);
         up.run(params);
         ops.push([UPSERT_TARGET, ...params]);
       }
       up.free();
+      addSet.free();
       const del = db.prepare(STATEMENTS[DELETE_TARGET]!);
       for (const key of this.#deletedTargets) {
         del.run([key]);

@@ -100,6 +100,50 @@ describe('the state journal', () => {
   });
 });
 
+describe('two stores of one cache in one process (watch reopens the project before closing the old one)', () => {
+  test('the older store does not fold under the newer one; every change of both is kept', async () => {
+    const dir = tempCache();
+    const a = (await StateStore.open(dir)).store;
+    a.setTarget(record(1));
+    a.save(); // the first snapshot
+    a.setTarget(record(2));
+    a.save(); // a journal frame
+    const b = (await StateStore.open(dir)).store;
+    assert.equal(b.targets.size, 2);
+    a.close(); // must not fold: b continues the journal a wrote
+    b.setTarget(record(3));
+    b.save();
+    // Abandoned (as a kill leaves it): the journal must still continue the snapshot.
+    const c = (await StateStore.open(dir)).store;
+    assert.deepEqual([...c.targets.keys()].sort(), [record(1).key, record(2).key, record(3).key].sort());
+    c.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a store whose journal was folded by another since it opened folds instead of appending', async () => {
+    const dir = tempCache();
+    const a = (await StateStore.open(dir)).store;
+    a.setTarget(record(1));
+    a.save();
+    a.setTarget(record(2));
+    a.save();
+    const b = (await StateStore.open(dir)).store;
+    const c = (await StateStore.open(dir)).store; // the newest
+    b.setTarget(record(3));
+    b.save();
+    b.close(); // b is not the newest: no fold
+    c.setTarget(record(4));
+    c.save(); // the journal has b's frame after the one c read: c's view is stale, so c folds its own state
+    const d = (await StateStore.open(dir)).store;
+    assert.ok(d.targets.has(record(4).key), 'the last save is kept');
+    assert.ok(d.targets.has(record(2).key));
+    d.close();
+    a.close();
+    c.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 const BOOKS = ['Alabama/Howard College/1849', 'California/College of California/1860', 'Virginia/Hampden-Sydney College/1851'];
 const PAGES = 12;
 const ARGS = ['build', '--json', '--poll-seconds', '0.05'];

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { syncGroup, tempPath, writeFileAtomic } from '../util/fs.js';
 import { crashPoint } from './crash-points.js';
-import { JOURNAL_FILE, JournalWriter, readJournal, type Op } from './journal.js';
+import { JOURNAL_FILE, JournalMovedOn, JournalWriter, readJournal, type JournalHeader, type Op } from './journal.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { statementsFor, type Param } from './statements.js';
 
@@ -48,10 +48,12 @@ export class DurableDb {
   #appended = false;
   #snapshotBytes = 0;
 
-  private constructor(db: Database, file: string, journalBytes: number) {
+  private constructor(db: Database, file: string, journal: { bytes: number; header: JournalHeader | null }) {
     this.sql = db;
     this.#file = file;
-    this.#journal = new JournalWriter(path.join(path.dirname(file), JOURNAL_FILE), journalBytes);
+    this.#journal = new JournalWriter(path.join(path.dirname(file), JOURNAL_FILE), journal.bytes, journal.header);
+    // The newest store of a file is the only one that may fold it when it closes (see close).
+    latest.set(file, this);
   }
 
   /**
@@ -73,7 +75,7 @@ export class DurableDb {
       bytes = null;
     }
     const fresh = (): DurableDb => {
-      const db = new DurableDb(new SQL.Database(), file, 0);
+      const db = new DurableDb(new SQL.Database(), file, { bytes: 0, header: null });
       db.#migrate(SCHEMA_VERSION);
       db.#dirty = true;
       return db;
@@ -92,7 +94,7 @@ export class DurableDb {
           const check = raw.exec('PRAGMA quick_check')[0]?.values.map((r) => String(r[0])) ?? [];
           if (check.join() !== 'ok') throw new Error(`SQLite's check failed: ${check.slice(0, 2).join('; ')}`);
         }
-        const db = new DurableDb(raw, file, continues ? journal.goodBytes : 0);
+        const db = new DurableDb(raw, file, continues ? { bytes: journal.goodBytes, header: journal.header } : { bytes: 0, header: null });
         db.#snapshotBytes = bytes.length;
         if (continues) {
           // The journal's statements were written against its own schema version: replay them there.
@@ -198,8 +200,8 @@ export class DurableDb {
     // The sync point of the group commit: the files the records vouch for are durable before the records.
     syncGroup();
     if (this.#needsFold) this.#fold();
+    else if (this.#pending.length > 0 && !this.#append()) this.#fold();
     else {
-      if (this.#pending.length > 0) this.#journal.append(this.#pending);
       this.#pending = [];
       this.#appended = true;
       if (this.#journal.size > Math.max(FOLD_MIN_BYTES, FOLD_RATIO * this.#snapshotBytes)) {
@@ -212,6 +214,17 @@ export class DurableDb {
       }
     }
     this.#dirty = false;
+  }
+
+  /** Appends the pending changes; false when the journal moved on (folded by a newer store) and a fold must write them. */
+  #append(): boolean {
+    try {
+      this.#journal.append(this.#pending);
+      return true;
+    } catch (err) {
+      if (err instanceof JournalMovedOn) return false;
+      throw err;
+    }
   }
 
   /**
@@ -247,7 +260,9 @@ export class DurableDb {
     } catch {
       // Best effort: whatever no saved record vouches for is found again by the next build (recovered or sent).
     }
-    if (this.#appended && !this.#dirty) {
+    // Only the newest store of the file folds: an older one (watch keeps it open while the new one opens)
+    // would otherwise fold under the newer store, whose journal would then continue a snapshot gone by.
+    if (this.#appended && !this.#dirty && latest.get(this.#file) === this) {
       try {
         this.#fold();
       } catch {
@@ -256,8 +271,12 @@ export class DurableDb {
     }
     this.#journal.close();
     this.sql.close();
+    if (latest.get(this.#file) === this) latest.delete(this.#file);
   }
 }
+
+/** The newest open store of each state file in this process. */
+const latest = new Map<string, DurableDb>();
 
 function metaValue(db: Database, key: string): string | null {
   try {

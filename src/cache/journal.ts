@@ -51,7 +51,8 @@ export function readJournal(file: string): JournalContents {
   while (at + HEAD <= b.length) {
     const len = b.readUInt32LE(at);
     const end = at + HEAD + len;
-    if (end > b.length) break;
+    // No frame is empty (a run of zeros would otherwise pass: the CRC-32 of nothing is 0).
+    if (len === 0 || end > b.length) break;
     const payload = b.subarray(at + HEAD, end);
     if (crc32(payload) !== b.readUInt32LE(at + 4)) break;
     payloads.push(payload);
@@ -85,9 +86,13 @@ export class JournalWriter {
   /** Where the next frame goes (the end of the last sound frame). */
   #size: number;
 
-  constructor(file: string, goodBytes: number) {
+  /** The header this writer continues (null: none yet; the first write must be a reset). */
+  #header: JournalHeader | null;
+
+  constructor(file: string, goodBytes: number, header: JournalHeader | null) {
     this.#file = file;
     this.#size = goodBytes;
+    this.#header = header;
   }
 
   get size(): number {
@@ -98,6 +103,10 @@ export class JournalWriter {
   append(ops: readonly Op[]): void {
     const bytes = frame(Buffer.from(JSON.stringify(ops), 'utf8'));
     if (this.#fd === null) {
+      // The journal must still be the one this store read: another store of this process (watch reopens
+      // the project) may have folded it since. Then appending here would continue the wrong snapshot.
+      const onDisk = readJournal(this.#file);
+      if (!this.#header || onDisk.header?.generation !== this.#header.generation || onDisk.goodBytes !== this.#size) throw new JournalMovedOn(this.#file);
       this.#fd = fs.openSync(this.#file, 'r+');
       // A torn tail left by a killed writer is cut off, so that the new frame follows a sound one.
       if (fs.fstatSync(this.#fd).size !== this.#size) fs.ftruncateSync(this.#fd, this.#size);
@@ -120,10 +129,18 @@ export class JournalWriter {
     const bytes = frame(Buffer.from(JSON.stringify(header), 'utf8'));
     writeFileAtomic(this.#file, bytes);
     this.#size = bytes.length;
+    this.#header = header;
   }
 
   close(): void {
     if (this.#fd !== null) fs.closeSync(this.#fd);
     this.#fd = null;
+  }
+}
+
+/** The journal on disk is no longer the one this store continues: the store must fold instead of appending. */
+export class JournalMovedOn extends Error {
+  constructor(file: string) {
+    super(`${file} was folded by another store since this one opened`);
   }
 }

@@ -90,7 +90,8 @@ export class DurableDb {
         const journal = readJournal(journalFile);
         const generation = metaValue(raw, 'journal_generation');
         const continues = journal.header !== null && journal.header.generation === generation;
-        if (!continues || journal.frames.length > 0 || journal.tornBytes > 0) {
+        const unclean = !continues || journal.frames.length > 0 || journal.tornBytes > 0;
+        if (unclean) {
           const check = raw.exec('PRAGMA quick_check')[0]?.values.map((r) => String(r[0])) ?? [];
           if (check.join() !== 'ok') throw new Error(`SQLite's check failed: ${check.slice(0, 2).join('; ')}`);
         }
@@ -103,7 +104,9 @@ export class DurableDb {
           db.#replay(journal.frames, journal.header!.schema);
         }
         const migrated = db.#migrate(SCHEMA_VERSION);
-        db.#needsFold = !continues || migrated;
+        // After an unclean end, the first save writes a new snapshot (a checkpoint, as databases make after
+        // recovery): the next open then has nothing to replay and no check to run.
+        db.#needsFold = unclean || migrated;
         return { db, movedAside: null, movedReason: null };
       } catch (err) {
         if (err instanceof NewerCacheError) throw err;

@@ -19,7 +19,7 @@ import { authStop, classify, sleep, withRetry, type ApiFailure } from './gemini/
 import { outcomeFromResponse, type GenerateResponse } from './gemini/reply.js';
 import { imageMime, restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
-import type { BatchReport } from '../events.js';
+import type { BatchReport, UploadReport } from '../events.js';
 
 /** Uploaded files live 48 h; one whose expiry is nearer than this is uploaded again. */
 const REUSE_MARGIN_MS = 25 * 3600_000;
@@ -41,6 +41,7 @@ export interface BatchEngineOptions {
   retryBaseMs?: number;
   log?: (message: string) => void;
   onBatch?: (b: BatchReport) => void;
+  onUpload?: (u: UploadReport) => void;
 }
 
 export { EngineStop };
@@ -69,15 +70,16 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     const byHash = new Map<string, Request>();
     for (const r of requests) if (!byHash.has(r.imageHash)) byHash.set(r.imageHash, r);
     const out = new Map<string, { uri: string; mime: string } | { error: string }>();
-    const queue = [...byHash.entries()];
+    const queue = [...byHash.entries()].filter(([hash]) => {
+      const known = o.journal.upload(hash);
+      if (!known || Date.parse(known.expiresAt) - Date.now() <= REUSE_MARGIN_MS) return true;
+      out.set(hash, { uri: known.uri, mime: known.mime });
+      return false;
+    });
+    if (queue.length > 0) o.onUpload?.({ phase: 'queued', files: queue.length });
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const [hash, r] = next;
-        const known = o.journal.upload(hash);
-        if (known && Date.parse(known.expiresAt) - Date.now() > REUSE_MARGIN_MS) {
-          out.set(hash, { uri: known.uri, mime: known.mime });
-          continue;
-        }
         const mime = imageMime(r.imagePath);
         try {
           const bytes = fs.readFileSync(r.imagePath);
@@ -87,10 +89,12 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
           const expiresAt = file.expirationTime ?? new Date(Date.now() + 47 * 3600_000).toISOString();
           o.journal.recordUpload(hash, { fileName: file.name, uri: file.uri, mime, expiresAt });
           out.set(hash, { uri: file.uri, mime });
+          o.onUpload?.({ phase: 'done', image: r.page.image ?? r.imagePath, bytes: bytes.length });
         } catch (err) {
           const f = classify(err);
           if (f.auth) authRefused = f;
           out.set(hash, { error: `upload of ${r.page.image} failed: ${describe(err)}` });
+          o.onUpload?.({ phase: 'failed', image: r.page.image ?? r.imagePath, message: describe(err) });
         }
       }
     };
@@ -137,16 +141,24 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     return null;
   }
 
-  /** Polls until the job ends; returns its final state and result file. */
-  async function poll(name: string, displayName: string, signal: AbortSignal): Promise<{ state: Terminal; resultFile: string | null }> {
-    const { ai } = await client();
-    let last = '';
+  /**
+   * Polls until the job ends; returns its final state and result file. A raw GET, not the SDK's get: the SDK
+   * drops `batchStats`, the progress the live panel shows (reference §5.2).
+   */
+  async function poll(name: string, base: BatchReport, signal: AbortSignal): Promise<{ state: Terminal; resultFile: string | null }> {
+    const c = await client();
+    let last = '', lastProgress = '';
     for (;;) {
-      const job = await retry(() => ai.batches.get({ name }), signal, `poll of ${name}`);
-      const state = String(job.state ?? '');
-      if (state !== last) log(`batch ${name} (${displayName}): ${state.replace('JOB_STATE_', '')}`);
+      const op = (await retry(() => c.rawGet(name), signal, `poll of ${name}`)) as RawBatch;
+      const meta = op?.metadata ?? {};
+      const state = String(meta.state ?? '').replace('BATCH_STATE_', 'JOB_STATE_');
+      if (state !== last) log(`batch ${name} (${base.displayName}): ${state.replace('JOB_STATE_', '')}`);
       last = state;
-      if (TERMINAL.has(state)) return { state: state as Terminal, resultFile: job.dest?.fileName ?? null };
+      const stats = { succeeded: Number(meta.batchStats?.successfulRequestCount ?? 0), failed: Number(meta.batchStats?.failedRequestCount ?? 0) };
+      const progress = `${state} ${stats.succeeded} ${stats.failed}`;
+      if (progress !== lastProgress) o.onBatch?.({ ...base, phase: 'state', state: state.replace('JOB_STATE_', ''), ...stats });
+      lastProgress = progress;
+      if (TERMINAL.has(state)) return { state: state as Terminal, resultFile: meta.output?.responsesFile ?? op?.response?.responsesFile ?? null };
       if (signal.aborted) throw new AbortedError();
       // Jitter keeps many batches (and many ocrmake processes) from polling in lockstep.
       await sleep(o.pollSeconds * 1000 * (0.8 + Math.random() * 0.4), signal);
@@ -214,6 +226,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     let records: JournalRecord[];
     let inputFile: string | null = null;
     const startedAt = new Date().toISOString();
+    let createdAt: string | null = null;
     if (resume) {
       ({ displayName, name } = resume);
       records = resume.records;
@@ -234,12 +247,13 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       name = null;
       const prepared = yield* submit(job.requests, displayName, signal);
       if (!prepared) return;
-      ({ name, records, inputFile } = prepared);
+      ({ name, records, inputFile, createdAt } = prepared);
     }
     if (!name) return;
     let end: { state: Terminal; resultFile: string | null };
+    const polled: BatchReport = { name, displayName, phase: 'state', state: null, records: records.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: createdAt ?? startedAt, endedAt: null };
     try {
-      end = await poll(name, displayName, signal);
+      end = await poll(name, polled, signal);
     } catch (err) {
       if (err instanceof AbortedError || signal.aborted) return; // stays active in the journal: the next run re-attaches
       const f = classify(err);
@@ -282,7 +296,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   }
 
   /** Steps 2–3: uploads, input file, create. Yields failures for pages that cannot be sent. */
-  async function* submit(requests: readonly Request[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
+  async function* submit(requests: readonly Request[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string; createdAt: string } | null> {
     const uploads = await uploadImages(requests, signal);
     if (authRefused) {
       const message = authStop(authRefused);
@@ -335,8 +349,9 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     counters.batches++;
     counters.requests += sent.length;
     log(`batch ${name} (${displayName}) created with ${sent.length} pages`);
-    o.onBatch?.({ name, displayName, phase: 'created', state: null, records: sent.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: new Date().toISOString(), endedAt: null });
-    return { name, records: sent, inputFile: inputName };
+    const createdAt = new Date().toISOString();
+    o.onBatch?.({ name, displayName, phase: 'created', state: null, records: sent.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt, endedAt: null });
+    return { name, records: sent, inputFile: inputName, createdAt };
   }
 
   return {
@@ -382,6 +397,16 @@ function resumedJob(b: OpenBatch, name: string | null): ResumedJob {
 }
 
 class AbortedError extends Error {}
+
+/** The parts of a raw batch Operation that polling reads (reference §5.2: counts are strings, zeros omitted). */
+interface RawBatch {
+  metadata?: {
+    state?: string;
+    batchStats?: { requestCount?: string; successfulRequestCount?: string; failedRequestCount?: string };
+    output?: { responsesFile?: string };
+  };
+  response?: { responsesFile?: string };
+}
 
 function describe(err: unknown): string {
   const f: ApiFailure = classify(err);

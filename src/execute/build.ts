@@ -574,6 +574,7 @@ function createEngine(p: Project, pages: number, opts: BuildOptions): Engine {
         pollSeconds: opts.pollSeconds ?? p.config.execution.pollSeconds,
         log: (message) => opts.emit({ event: 'engine', message }),
         onBatch: (b) => opts.emit({ event: 'batch', ...b }),
+        onUpload: (u) => opts.emit({ event: 'upload', ...u }),
         ...retryBase(),
       });
     case 'gemini':

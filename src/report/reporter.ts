@@ -2,6 +2,7 @@
 // timestamped lines otherwise. Only reporters print.
 import type { BuildEvent, Summary } from '../events.js';
 import { CHARS_PER_TOKEN, formatUsd, TOKENS_PER_TILE, type CostEstimate } from '../plan/estimate.js';
+import { colours, colourWanted } from './colour.js';
 
 export interface Reporter {
   emit(e: BuildEvent): void;
@@ -59,9 +60,14 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
     case 'record':
       return null;
     case 'batch':
+      // A state change is also an `engine` line (the engine's own log), so it is not said twice.
+      if (e.phase === 'state') return null;
       return e.phase === 'created'
         ? { line: `batch ${e.name} created: ${e.records} pages`, level: 'detail' }
         : { line: `batch ${e.name} ${e.state}: ${e.succeeded} succeeded, ${e.failed} failed, ${e.tokensIn + e.tokensOut} tokens`, level: 'detail' };
+    case 'upload':
+      // The live panel counts uploads; a failed one also fails its pages, which are reported.
+      return null;
     case 'watch':
       return { line: e.message, level: 'info' };
     case 'stopped':
@@ -127,13 +133,16 @@ export function estimateLines(e: CostEstimate): string[] {
 }
 
 function plainReporter(o: ReporterOptions): Reporter {
+  // Colour only when asked for (FORCE_COLOR) or on a terminal (status, adopt, --quiet): see colour.ts.
+  const warn = colours(colourWanted(o.err as { isTTY?: boolean }));
+  const out = colours(colourWanted(o.out as { isTTY?: boolean }));
   return {
     emit(e) {
       const d = describe(e);
       if (!d) return;
-      if (d.level === 'warn') o.err.write(`${d.line}\n`);
-      else if (e.event === 'summary') o.out.write(`${d.line}\n`);
-      else if (!o.quiet) o.out.write(`${time()} ${d.line}\n`);
+      if (d.level === 'warn') o.err.write(`${(e.event === 'failed' || e.event === 'missing-input' ? warn.red : warn.yellow)(d.line)}\n`);
+      else if (e.event === 'summary') o.out.write(`${d.line.replace(/^done:/, (e.fresh + e.edited < e.targets ? out.red : out.green)('done:'))}\n`);
+      else if (!o.quiet) o.out.write(`${out.dim(time())} ${d.line}\n`);
     },
     close: () => {},
   };

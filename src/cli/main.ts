@@ -158,9 +158,12 @@ export async function main(argv: string[]): Promise<number> {
           y.options({
             out: { type: 'string', describe: 'write the page to this file' },
             open: { type: 'boolean', default: false, describe: 'open it in the default browser' },
+            thumbnails: { type: 'number', default: 200, describe: 'embed the scan thumbnail and output of this many pages (those needing attention first); the others are linked' },
+            'link-images': { type: 'boolean', default: false, describe: 'embed no thumbnails: show every scan from its file, linked relative to the report (huge collections)' },
             engine: { choices: ENGINES, describe: 'plan states as this engine would' },
-          }),
-        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, engine: a.engine }))),
+          })
+          .check((a) => (Number.isInteger(a.thumbnails) && a.thumbnails >= 0) || '--thumbnails must be a whole number, 0 or more'),
+        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, thumbnails: a.thumbnails, linkImages: a['link-images'], engine: a.engine }))),
       )
       .command(
         'clean',

@@ -203,6 +203,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   const exec = input.execution ?? {};
   return Object.freeze({
     root,
+    name: input.name ?? null,
     file,
     imports: Object.freeze([...new Set([...imports, promptPath])]),
     allowList,

@@ -58,6 +58,7 @@ const BraintrustShape = z
 
 export const OcrfileShape = z
   .object({
+    name: z.string().min(1).optional(),
     pages: PagesShape,
     target: z.string().min(1),
     rule: RuleShape,

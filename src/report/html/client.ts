@@ -198,6 +198,7 @@ export const CLIENT_JS = String.raw`
   function select(b, i, reveal) {
     selB = b; selI = i;
     panel.hidden = false;
+    panel.classList.add('wide');
     panel.innerHTML = detailHtml(b, i);
     panel.scrollTop = 0;
     if (reveal) revealRow(b); else render(true);
@@ -225,6 +226,7 @@ export const CLIENT_JS = String.raw`
     var h = '<div class="ph"><div style="flex:1;min-width:0"><div class="k" id="d-key">' + esc(key) + '</div>' +
       '<div style="margin-top:6px" id="d-state">' + pill(v) + '</div></div><button class="x" id="d-close" title="Close (Esc)" aria-label="Close">×</button></div>';
     h += '<div class="sec"><div class="why" id="d-why">' + why(state, x) + '</div></div>';
+    h += pageHtml(key, pathOf(B.i, B, i), pathOf(B.o, B, i), x);
     h += '<div class="sec"><h3>Reasons</h3><div id="d-reasons">';
     if (x.r && x.r.length) {
       h += '<table class="t rs"><tr><th>reason</th><th>recorded</th><th>current</th></tr>';
@@ -267,8 +269,68 @@ export const CLIENT_JS = String.raw`
       if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { t.textContent = 'copied'; }, function () {});
       return;
     }
+    if (t.getAttribute('data-view') !== null) {
+      var view = t.getAttribute('data-view');
+      $('d-text').hidden = view !== 'text';
+      $('d-json').hidden = view !== 'json';
+      panel.querySelectorAll('[data-view]').forEach(function (bt) { bt.setAttribute('aria-pressed', String(bt.getAttribute('data-view') === view)); });
+      return;
+    }
     if (t.classList.contains('key')) { var at = locate(t.getAttribute('data-key')); if (at) select(at[0], at[1], true); }
   });
+
+  // ---- the page itself: its scan beside its output (embedded for some pages, linked for the others) ----------
+  var MEDIA = null, SHOWABLE = /\.(png|jpe?g|gif|webp|avif|bmp)$/i;
+  function mediaOf(key) {
+    if (!MEDIA) MEDIA = JSON.parse(document.getElementById('ocrmake-pages').textContent);
+    return MEDIA[key] || null;
+  }
+  /** A project file as seen from the report's folder. */
+  function href(rel) { return D.base + rel.split('/').map(encodeURIComponent).join('/'); }
+  function pageHtml(key, img, out, x) {
+    var m = mediaOf(key), linked = img && SHOWABLE.test(img);
+    var h = '<div class="sec page" id="d-page"><div class="scan" id="d-scan">';
+    if (m && m.t) h += '<img id="d-thumb" alt="the scan of this page (thumbnail)" src="' + esc(m.t) + '">';
+    else if (linked) h += '<img id="d-thumb" alt="the scan of this page" loading="lazy" src="' + esc(href(img)) + '">';
+    else h += '<div class="noimg">' + esc(m && m.n ? m.n : img ? 'no preview for this type of image' : 'no image for this page') + '</div>';
+    if (img) h += '<div class="cap">' + (m && m.t ? 'thumbnail' : 'the image file') + (linked ? ' · <a href="' + esc(href(img)) + '" target="_blank" rel="noopener">open the scan</a>' : '') + '</div>';
+    h += '</div><div class="out"><div class="oh"><h3>Output</h3><span class="seg"><button class="sb" data-view="text" aria-pressed="true">Text</button>' +
+      '<button class="sb" data-view="json" aria-pressed="false">JSON</button></span></div>';
+    if (m && m.o !== undefined) {
+      var value;
+      try { value = JSON.parse(m.o); } catch (e) { value = undefined; }
+      h += '<div class="otext" id="d-text">' + (value === undefined ? '<pre class="raw">' + esc(m.o) + '</pre>' : outline(value)) + '</div>';
+      h += '<pre class="ojson" id="d-json" hidden>' + esc(value === undefined ? m.o : JSON.stringify(value, null, 2)) + '</pre>';
+    } else {
+      // Embedded details without an output: there is no output file. Otherwise the reasons may say so.
+      var none = m || (x.r && x.r.some(function (r) { return S[r[0]] === 'new' || S[r[0]] === 'output-missing'; }));
+      var note = none || !out ? 'No output yet.' :
+        'Not embedded in this report (it embeds the details of ' + fmt(D.media.embedded) + ' pages; <span class="mono">ocrmake report --thumbnails N</span> embeds more): <a href="' + esc(href(out)) + '" target="_blank" rel="noopener">open the output file</a>.';
+      h += '<div class="otext muted" id="d-text">' + note + '</div><pre class="ojson" id="d-json" hidden></pre>';
+    }
+    return h + '</div></div>';
+  }
+  function scalar(v) { return v === null || typeof v !== 'object'; }
+  function label(k) { return esc(String(k).replace(/_/g, ' ')); }
+  var PROSE = /text|description|content|body|transcri|note|summary|comment/i;
+  /** Any JSON as something to read: short fields on one line, text as paragraphs, nested parts indented. */
+  function outline(v) {
+    if (v === null || v === undefined) return '<span class="muted">–</span>';
+    if (typeof v !== 'object') return '<span class="sv">' + esc(String(v)) + '</span>';
+    if (Array.isArray(v)) {
+      if (!v.length) return '<span class="muted">none</span>';
+      if (v.every(scalar)) return '<span class="sv">' + v.map(function (y) { return esc(String(y)); }).join(', ') + '</span>';
+      return '<ol class="ol">' + v.map(function (y) { return '<li>' + outline(y) + '</li>'; }).join('') + '</ol>';
+    }
+    var meta = '', prose = '', nested = '';
+    Object.keys(v).forEach(function (k) {
+      var y = v[k];
+      if (typeof y === 'string' && (PROSE.test(k) || y.length > 60 || y.indexOf('\n') >= 0)) prose += '<div class="prose"><div class="pl">' + label(k) + '</div><div class="pt">' + esc(y) + '</div></div>';
+      else if (scalar(y) || (Array.isArray(y) && y.every(scalar))) meta += '<span class="mi"><b>' + label(k) + '</b> ' + outline(y) + '</span>';
+      else nested += '<details open><summary>' + label(k) + (Array.isArray(y) ? ' <span class="muted">' + y.length + '</span>' : '') + '</summary>' + outline(y) + '</details>';
+    });
+    return (meta ? '<div class="meta">' + meta + '</div>' : '') + prose + nested;
+  }
 
   // ---- failures tab --------------------------------------------------------------------------------------
   var failuresShown = false;
@@ -309,15 +371,22 @@ export const CLIENT_JS = String.raw`
   $('tab-failures').addEventListener('click', function () { showTab('failures'); });
 
   // ---- header, legend chips, toolbar ------------------------------------------------------------------------
-  var upToDate = totals[stateIdx.fresh] + totals[stateIdx.edited], bad = 0;
-  for (var v2 = 0; v2 < NS; v2++) if (PROBLEM[ST[v2]]) bad += totals[v2];
+  // The headline counts what needs attention now; the failure log (history) has its own tab.
+  var upToDate = totals[stateIdx.fresh] + totals[stateIdx.edited], bad = 0, parts = [];
+  ['stale', 'failed', 'dead', 'blocked', 'missing-input'].forEach(function (s) {
+    var n = totals[stateIdx[s]];
+    bad += n;
+    if (n) parts.push(fmt(n) + ' ' + (s === 'missing-input' ? 'missing input' : s));
+  });
   $('h-project').textContent = D.project;
-  $('h-meta').innerHTML = 'engine <b>' + esc(D.engine) + '</b> · <span title="when this report was made">' + esc(when(D.generatedAt)) + '</span> · ' + fmt(NB) + (NB === 1 ? ' book' : ' books');
+  var by = D.bookWildcards.length ? ' by ' + D.bookWildcards.map(esc).join(' / ') : '';
+  $('h-meta').innerHTML = 'engine <b>' + esc(D.engine) + '</b> · <span title="when this report was made">' + esc(when(D.generatedAt)) + '</span> · ' + fmt(NB) + (NB === 1 ? ' book' : ' books') + by;
   $('k-pages').textContent = fmt(nPages);
   $('k-done').textContent = nPages ? (Math.floor(1000 * upToDate / nPages) / 10) + '%' : '–';
   $('k-bad').textContent = fmt(bad);
+  $('k-bad-l').textContent = bad ? 'need attention: ' + parts.join(' · ') : 'need attention now';
+  $('k-bad').parentNode.title = 'pages that are stale, failed, dead, blocked or missing their input now' + (bad ? ': ' + parts.join(', ') : '');
   if (bad) $('k-bad').parentNode.classList.add('bad');
-  $('k-fail').textContent = fmt(D.failures.total);
   $('bar').innerHTML = ST.map(function (s, v) { return totals[v] ? '<span class="st' + v + '" style="width:' + (100 * totals[v] / nPages) + '%" title="' + esc(s + ': ' + fmt(totals[v])) + '"></span>' : ''; }).join('');
   $('chips').innerHTML = ST.map(function (s, v) {
     return '<button class="chip' + (totals[v] ? '' : ' zero') + '" aria-pressed="true" data-v="' + v + '" data-state="' + esc(s) + '" title="' + esc(s + ': ' + (MEANING[s] || '') + ' — click to hide or show; double-click to show only this state') + '">' +

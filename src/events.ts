@@ -52,6 +52,8 @@ export type BuildEvent =
   | { event: 'engine'; message: string }
   | { event: 'stopped'; message: string }
   | { event: 'watch'; state: 'watching' | 'building'; message: string }
+  /** watch: a file change that asks for a build (`building`: it came while one ran, so a follow-up is queued). */
+  | { event: 'changed'; file: string; during: 'building' | 'waiting' }
   | ({ event: 'batch' } & BatchReport)
   | ({ event: 'upload' } & UploadReport)
   | RecordEvent

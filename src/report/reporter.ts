@@ -70,6 +70,9 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
       return null;
     case 'watch':
       return { line: e.message, level: 'info' };
+    case 'changed':
+      // One per file (a copy of 200 scans is 200): for --json; the build that follows says what it did.
+      return null;
     case 'stopped':
       return { line: `stopped: ${e.message}`, level: 'warn' };
     case 'built':
@@ -110,7 +113,7 @@ export function summaryLine(s: Summary): string {
 /** The cost estimate as the lines printed under the plan line. */
 export function estimateLines(e: CostEstimate): string[] {
   const n = (x: number) => x.toLocaleString('en-US');
-  if (e.engine === 'local') return [`estimate: ${e.pages} pages with the local engine: no tokens, $0`];
+  if (e.engine === 'local') return [`estimate: ${e.pages} page${e.pages === 1 ? '' : 's'} with the local engine: no tokens, $0`];
   const waiting = e.waiting > 0 ? ` (${e.waiting} waiting: they may need no call)` : '';
   const restored = e.restored > 0 ? `; ${e.restored} restored for free` : '';
   const prompt = e.promptSource === 'countTokens' ? `countTokens on ${e.promptSamples} prompts` : `${CHARS_PER_TOKEN} characters a token`;

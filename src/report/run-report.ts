@@ -344,8 +344,8 @@ export function createRunReporter(o: RunReportOptions): Reporter {
           }
           return;
         }
-        // Watch's own lines between builds belong to no build.
-        if (e.event === 'watch') return;
+        // Watch's own lines and the file changes it saw belong to no build.
+        if (e.event === 'watch' || e.event === 'changed') return;
         cycle ??= new Cycle();
         cycle.add(e);
       } catch (err) {

@@ -148,9 +148,8 @@ describe('run reports', () => {
       const w = new WatchSession(dir, ['--poll-seconds', '0.05', '--debounce', '100'], geminiEnv(fake));
       try {
         await w.build('the first build');
+        // "watching" comes once the watcher's first scan of the folders is done: a change now is seen.
         await w.next((e) => e.event === 'watch' && /up to date/.test(e.message), 'up to date');
-        // chokidar's scan of the output folders settles after the first build; a change before may pass unseen.
-        await new Promise((r) => setTimeout(r, 1500));
         fs.rmSync(path.join(dir, `dataset/output_results/${ALABAMA}/2.json`));
         await w.build('the build after the deletion');
         await waitUntil(() => reportIds(dir).length >= before + 2, 'the second report');

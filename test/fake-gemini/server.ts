@@ -150,6 +150,10 @@ export class FakeServer {
         await this.#sleep(fault.ms);
         if (this.#closing) return;
         return send(run(undefined));
+      case 'hold':
+        await fault.until.catch(() => {});
+        if (this.#closing) return;
+        return send(run(undefined));
       case 'error':
         if (fault.afterHandling) run(undefined);
         return send(faultReply(fault));
@@ -255,6 +259,8 @@ function describe(fault: RouteFaultSpec): string {
       return `error:${fault.status}${fault.html ? '-html' : ''}${fault.afterHandling ? '-after' : ''}`;
     case 'delay':
       return `delay:${fault.ms}`;
+    case 'hold':
+      return 'hold';
     case 'destroy':
       return fault.afterHandling ? 'destroy-after' : 'destroy';
     case 'hang':

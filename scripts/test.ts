@@ -1,11 +1,13 @@
-// `npm test` (after compiling): every dist/test/*.test.js through `node --test`, the slowest files first. With
-// two files at a time, the last file to start decides when the suite ends: started last, a long file runs
-// alone at the end while the other lane idles (longest-first scheduling). Files not named here go after, in
-// name order. The per-test timeout only catches a hang: a busy machine is slow, not wrong, and the tests'
-// own waits are on events, with generous bounds.
-import { spawn } from 'node:child_process';
+// `npm test` (after compiling): every dist/test/*.test.js through node:test's run(), the slowest files first.
+// With two files at a time, the last file to start decides when the suite ends: started last, a long file
+// runs alone at the end while the other lane idles (longest-first scheduling). `node --test` sorts its
+// files by name, so the order is kept by calling run() here. Files not named below go after, by name.
+// The per-test timeout only catches a hang: a busy machine is slow, not wrong, and the tests' own waits are
+// on events, with generous bounds.
 import fs from 'node:fs';
 import path from 'node:path';
+import { run } from 'node:test';
+import { spec, tap } from 'node:test/reporters';
 import { fileURLToPath } from 'node:url';
 
 const TESTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test');
@@ -13,12 +15,25 @@ const TESTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../tes
 const SLOWEST = ['watch', 'secrets', 'adopt-gc', 'bad-inputs', 'gemini-batch', 'failures', 'readme', 'crash', 'cli-build', 'gemini-crash', 'braintrust', 'cost', 'run-report', 'report', 'tty'];
 const HANG_MS = 20 * 60_000;
 
-const files = fs.readdirSync(TESTS).filter((f) => f.endsWith('.test.js'));
 const rank = (f: string) => {
   const i = SLOWEST.indexOf(f.replace(/\.test\.js$/, ''));
   return i < 0 ? SLOWEST.length : i;
 };
-files.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
-const concurrency = process.env['OCRMAKE_TEST_CONCURRENCY'] ?? '2';
-const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${HANG_MS}`, ...process.argv.slice(2), ...files.map((f) => path.join(TESTS, f))], { stdio: 'inherit' });
-child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const only = process.argv.slice(2);
+const files = fs
+  .readdirSync(TESTS)
+  .filter((f) => f.endsWith('.test.js') && (only.length === 0 || only.some((o) => f.startsWith(o))))
+  .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1))
+  .map((f) => path.join(TESTS, f));
+
+let failed = false;
+const stream = run({ files, concurrency: Number(process.env['OCRMAKE_TEST_CONCURRENCY'] ?? 2), timeout: HANG_MS });
+stream.on('test:fail', (e: { details?: { type?: string } }) => {
+  // A failing suite also reports its failing tests; any failure fails the run.
+  if (e) failed = true;
+});
+// As `node --test` does: the spec reporter on a terminal, TAP otherwise.
+(process.stdout.isTTY ? stream.compose(new spec()) : stream.compose(tap)).pipe(process.stdout);
+stream.on('end', () => {
+  process.exitCode = failed ? 1 : 0;
+});

@@ -2,9 +2,15 @@
 // outputs into README.md between the `<!-- example:NAME -->` markers. `--check` writes nothing and exits 1
 // (with the differences) when README.md is not what the script would write; test/readme.test.ts does the
 // same, so examples cannot drift from the program.
+//
+// The README also gets a stamp: the hash of everything the examples depend on (README_INPUTS) and of the
+// blocks written. While both still match, the examples are by construction what the script would write
+// (it is deterministic), so the test need not run them again; any change to the code, the sample or a
+// block makes it run them.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cached } from '../test/util/fixtures.js';
+import { cached, inputsKey } from '../test/util/fixtures.js';
 import { applyExamples, collectExamples, README, type Examples } from './readme/examples.js';
 
 /** What the examples' outputs depend on: the code that runs and prints them, the sample, the test server. */
@@ -14,6 +20,25 @@ export const README_INPUTS = ['dist/src', 'dist/scripts/readme', 'dist/test/util
 export async function readmeExamples(o: { fresh: boolean }): Promise<Examples> {
   const entries = await cached('readme-examples', README_INPUTS, async () => [...(await collectExamples())], o.fresh);
   return new Map(entries);
+}
+
+const STAMP = /<!-- readme-examples: inputs=([0-9a-f]+) blocks=([0-9a-f]+) -->/;
+
+/** The hash of every example block of a README (markers included), in order. */
+export function blocksHash(readme: string): string {
+  const blocks = readme.match(/<!-- example:[\w-]+ -->\n[\s\S]*?\n<!-- \/example:[\w-]+ -->/g) ?? [];
+  return crypto.createHash('sha256').update(blocks.join('\n')).digest('hex').slice(0, 16);
+}
+
+/** Whether the README's stamp says its blocks were written, untouched since, for the code and sample there are now. */
+export function stampIsCurrent(readme: string): boolean {
+  const m = STAMP.exec(readme);
+  return !!m && m[1] === inputsKey(README_INPUTS) && m[2] === blocksHash(readme);
+}
+
+/** The README with its stamp for its current blocks (the stamp line must be there: it marks the place). */
+export function stamped(readme: string): string {
+  return readme.replace(STAMP, `<!-- readme-examples: inputs=${inputsKey(README_INPUTS)} blocks=${blocksHash(readme)} -->`);
 }
 
 /** The first lines where two texts differ, for a message a person can act on. */
@@ -31,11 +56,13 @@ async function main(): Promise<number> {
   const check = process.argv.includes('--check');
   const readme = fs.readFileSync(README, 'utf8');
   // npm run readme always runs the commands; what it made is kept for the test (same code, same outputs).
-  const { text, problems } = applyExamples(readme, await readmeExamples({ fresh: true }));
+  const applied = applyExamples(readme, await readmeExamples({ fresh: true }));
+  const problems = STAMP.test(readme) ? applied.problems : [...applied.problems, 'README.md has no stamp line (<!-- readme-examples: inputs=0 blocks=0 -->)'];
   if (problems.length > 0) {
     process.stderr.write(`${problems.join('\n')}\n`);
     return 1;
   }
+  const text = stamped(applied.text);
   if (text === readme) {
     process.stdout.write('README.md examples are up to date\n');
     return 0;

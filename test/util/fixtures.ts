@@ -118,7 +118,7 @@ function alive(pid: number): boolean {
 const keys = new Map<string, string>();
 
 /** Hash of the content of `inputs` (files, or folders walked in full; source maps and .d.ts left out). */
-function inputsKey(inputs: readonly string[]): string {
+export function inputsKey(inputs: readonly string[]): string {
   const id = inputs.join('\n');
   const known = keys.get(id);
   if (known) return known;

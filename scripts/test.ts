@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const TESTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test');
 /** Measured on 2 cores, longest first (README "Development" has the figures). */
-const SLOWEST = ['watch', 'secrets', 'adopt-gc', 'bad-inputs', 'gemini-batch', 'failures', 'readme', 'crash', 'cli-build', 'gemini-crash', 'braintrust', 'cost', 'run-report', 'report', 'tty'];
+const SLOWEST = ['watch', 'crash', 'secrets', 'adopt-gc', 'failures', 'bad-inputs', 'gemini-batch', 'cli-build', 'run-report', 'gemini-crash', 'braintrust', 'cost', 'readme', 'report', 'tty'];
 const HANG_MS = 20 * 60_000;
 
 const rank = (f: string) => {

@@ -11,7 +11,7 @@ import { Panel } from '../src/report/panel.js';
 import { colours } from '../src/report/colour.js';
 import type { FakeGemini } from './fake-gemini/index.js';
 import { ocrfileWith, startFake } from './util/gemini-rig.js';
-import { CLI, cleanEnv, makeProject, REPO } from './util/rig.js';
+import { CLI, cleanEnv, makeProject, REPO, runCli } from './util/rig.js';
 import { TMUX, TmuxScreen } from './util/tmux.js';
 
 const SKIP = TMUX ? false : 'tmux is not installed (Debian: apt-get install tmux; .ci/run installs it): skipping the live panel test';
@@ -76,6 +76,18 @@ describe('the live panel of a gemini-batch build on a terminal', { skip: SKIP },
     // On a terminal, colour: the summary's "done:" is green.
     assert.match(screen.capture(true), /\x1b\[32mdone:/);
   });
+});
+
+test('piped output has no colour unless FORCE_COLOR asks for it; --json never', async () => {
+  const dir = makeProject({ books: ['Alabama/Howard College/1849'] });
+  const plain = await runCli(dir, ['build', '--dry-run']);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.doesNotMatch(plain.stdout + plain.stderr, /\x1b\[/);
+  const forced = await runCli(dir, ['build', '--dry-run'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
+  assert.match(forced.stdout, /^\x1b\[2m\d\d:\d\d:\d\d\x1b\[22m building 4 of 4 pages/m, 'dim times');
+  const json = await runCli(dir, ['build', '--dry-run', '--json'], { env: { FORCE_COLOR: '1' } });
+  assert.doesNotMatch(json.stdout, /\x1b\[/);
+  assert.ok(json.events.length > 0);
 });
 
 describe('lines that fit', () => {

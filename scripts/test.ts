@@ -1,7 +1,9 @@
-// `npm test` (after compiling): every dist/test/*.test.js through node:test's run(), the slowest files first.
-// With two files at a time, the last file to start decides when the suite ends: started last, a long file
-// runs alone at the end while the other lane idles (longest-first scheduling). `node --test` sorts its
-// files by name, so the order is kept by calling run() here. Files not named below go after, by name.
+// `npm test` (after compiling): every dist/test/*.test.js through node:test's run(), three files at a time,
+// the slowest first. Three on two cores: most files spend half their time waiting (on child processes, the
+// fake server's polls, quiet periods), so a third lane fills the cores the other two leave idle. The last
+// file to start decides when the suite ends: started last, a long file runs alone at the end while the
+// other lanes idle (longest-first scheduling). `node --test` sorts its files by name, so the order is kept
+// by calling run() here. Files not named below go after, by name. OCRMAKE_TEST_CONCURRENCY overrides the 3.
 // The per-test timeout only catches a hang: a busy machine is slow, not wrong, and the tests' own waits are
 // on events, with generous bounds.
 import fs from 'node:fs';
@@ -27,7 +29,7 @@ const files = fs
   .map((f) => path.join(TESTS, f));
 
 let failed = false;
-const stream = run({ files, concurrency: Number(process.env['OCRMAKE_TEST_CONCURRENCY'] ?? 2), timeout: HANG_MS });
+const stream = run({ files, concurrency: Number(process.env['OCRMAKE_TEST_CONCURRENCY'] ?? 3), timeout: HANG_MS });
 stream.on('test:fail', (e: { details?: { type?: string } }) => {
   // A failing suite also reports its failing tests; any failure fails the run.
   if (e) failed = true;

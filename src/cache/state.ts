@@ -2,6 +2,7 @@
 // file, fsync, rename) at chosen moments, never per record. Targets and the stat cache are read into maps
 // once and written back in one transaction per save; the rest is written through.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { asFingerprint, asHash, asKey, type Fingerprint, type TargetKey } from '../types.js';
@@ -14,7 +15,8 @@ export const STATE_FILE = 'state.sqlite';
 
 let sqlPromise: Promise<SqlJsStatic> | null = null;
 async function sql(): Promise<SqlJsStatic> {
-  sqlPromise ??= import('sql.js').then((m) => m.default());
+  // require, not import: sql.js is CommonJS, and an ESM import scans it for export names first.
+  sqlPromise ??= (createRequire(import.meta.url)('sql.js') as typeof import('sql.js').default)();
   return sqlPromise;
 }
 

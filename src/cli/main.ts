@@ -131,10 +131,12 @@ export async function main(rawArgv: string[]): Promise<number> {
               by: { type: 'string', default: 'class', describe: 'group the summary by class, chain, or a wildcard of the pattern (e.g. state)' },
               csv: { type: 'string', describe: 'write every failure-log row (of the selected pages) to this CSV file; - for stdout' },
               verbose: { type: 'boolean', default: false, describe: 'history: add the generation config, stack, raw response and extracted text' },
+              limit: { type: 'number', describe: 'list at most N pages failed or dead now (default 20; 0: all); with selectors, the newest N attempts of each page' },
               engine: { choices: ENGINES, describe: 'judge failed and dead as this engine would plan' },
             })
-            .check((a) => a.csv !== '' || '--csv needs a file name, or - for stdout'),
-        (a) => run(import('./commands/failures.js').then((m) => m.failures({ selectors: a.selectors ?? [], by: a.by, csv: a.csv, json: a.json, verbose: a.verbose, engine: a.engine }))),
+            .check((a) => a.csv !== '' || '--csv needs a file name, or - for stdout')
+            .check((a) => a.limit === undefined || (Number.isInteger(a.limit) && a.limit >= 0) || '--limit must be a whole number, 0 or more'),
+        (a) => run(import('./commands/failures.js').then((m) => m.failures({ selectors: a.selectors ?? [], by: a.by, csv: a.csv, json: a.json, verbose: a.verbose, limit: a.limit, engine: a.engine }))),
       )
       .command(
         'retry [selectors..]',
@@ -183,7 +185,7 @@ export async function main(rawArgv: string[]): Promise<number> {
         'list recent build and watch runs, or show one run\'s report',
         (y) =>
           y
-            .positional('id', { type: 'string', describe: 'a run id (or a unique prefix of one) from the list' })
+            .positional('id', { type: 'string', describe: 'a run id from the list, any unique part of one, or latest' })
             .options({ ...common, limit: { type: 'number', default: 20, describe: 'how many runs to list, newest first' } })
             .check((a) => (Number.isInteger(a.limit) && a.limit > 0) || '--limit must be a whole number above 0'),
         (a) => run(import('./commands/runs.js').then((m) => m.runs({ id: a.id, json: a.json, limit: a.limit }))),
@@ -208,9 +210,12 @@ export async function main(rawArgv: string[]): Promise<number> {
           y.options({
             out: { type: 'string', describe: 'write the page to this file' },
             open: { type: 'boolean', default: false, describe: 'open it in the default browser' },
+            thumbnails: { type: 'number', default: 200, describe: 'embed the scan thumbnail and output of this many pages (those needing attention first); the others are linked' },
+            'link-images': { type: 'boolean', default: false, describe: 'embed no thumbnails: show every scan from its file, linked relative to the report (huge collections)' },
             engine: { choices: ENGINES, describe: 'plan states as this engine would' },
-          }),
-        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, engine: a.engine }))),
+          })
+          .check((a) => (Number.isInteger(a.thumbnails) && a.thumbnails >= 0) || '--thumbnails must be a whole number, 0 or more'),
+        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, thumbnails: a.thumbnails, linkImages: a['link-images'], engine: a.engine }))),
       )
       .command(
         'batches',

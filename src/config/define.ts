@@ -106,6 +106,8 @@ export type EngineName = 'gemini-batch' | 'gemini' | 'local';
 export type FilterValue = string | number | Array<string | number> | { from?: number; to?: number };
 
 export interface OcrfileInput {
+  /** What people call the collection: the title of `ocrmake report`. Default: the project folder's name. */
+  name?: string;
   pages: {
     /** Pattern whose matches decide which pages exist (optional; else the images decide). */
     allowList?: string;

@@ -40,6 +40,8 @@ export interface Filter {
 
 export interface ResolvedConfig {
   readonly root: string;
+  /** The collection's name for people (the report's title); null: none given (the folder's name is used). */
+  readonly name: string | null;
   /** Absolute path of the ocrfile and of every project file it imported (watch reloads on these). */
   readonly file: string;
   readonly imports: readonly string[];

@@ -98,6 +98,7 @@ const ContextShape = z
 
 export const OcrfileShape = z
   .object({
+    name: z.string().min(1).optional(),
     pages: PagesShape,
     target: z.string().min(1),
     rule: RuleShape,

@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { charErrorRate } from './util/cer.js';
+import { charErrorRate } from '../src/eval/text-metrics.js';
 import { builtSample, type BuiltSample } from './util/fixtures.js';
 import { read, runCli, summaryOf } from './util/rig.js';
 

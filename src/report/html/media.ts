@@ -86,7 +86,7 @@ function readOutput(root: string, rel: string): string | null {
 }
 
 /** Thumbnails by image content hash, made once and kept in `.ocrcache/thumbs/`. */
-class Thumbnails {
+export class Thumbnails {
   readonly #p: Project;
   #sharp: Promise<typeof import('sharp')> | null = null;
 

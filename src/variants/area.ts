@@ -1,0 +1,106 @@
+// The variant area (DESIGN §17): `.ocrcache/variants/<name>/` holds a variant's own state.sqlite (its
+// targets, batches and attempts), its outputs under `outputs/` (the target pattern, re-rooted), and
+// `variant.json` (its settings and the pages last tried). Results go to the project's result store, which
+// is addressed by request fingerprint: that is what makes adopting a variant's settings free.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineName } from '../config/define.js';
+import { loadConfig } from '../config/load.js';
+import type { ResolvedConfig, ResolvedVariant } from '../config/resolved.js';
+import { VARIANT_NAME } from '../config/schema.js';
+import { usageError } from '../errors.js';
+import type { Emit } from '../events.js';
+import { CACHE_DIR, openProject, type Project } from '../execute/project.js';
+import { parsePattern } from '../graph/pattern.js';
+import { relPath, writeFileAtomic } from '../util/fs.js';
+
+export const VARIANTS = 'variants';
+/** The name that stands for the real outputs in `compare` and `eval --variant`. */
+export const CURRENT = 'current';
+
+export const variantDir = (root: string, name: string): string => path.join(root, CACHE_DIR, VARIANTS, name);
+
+/** What variant.json holds. */
+export interface VariantRecord {
+  name: string;
+  settings: Record<string, unknown>;
+  /** Keys of the pages the last `try` built (its sample, or every selected page). */
+  pages: string[];
+  triedAt: string;
+}
+
+/** The project's config as the variant sees it: its rule and context policy, outputs in its area. */
+export function variantConfig(config: ResolvedConfig, v: ResolvedVariant): ResolvedConfig {
+  const area = relPath(config.root, path.join(variantDir(config.root, v.name), 'outputs'));
+  const target = parsePattern(`${area}/${config.target.source}`);
+  if (!target.ok) throw new Error(`variant target pattern: ${target.message}`);
+  return Object.freeze({ ...config, rule: v.rule, context: v.context, target: target.pattern });
+}
+
+/** The variants recorded in areas (those tried with --prompt/--model flags live only there). */
+export function recordedVariants(root: string): Map<string, VariantRecord> {
+  const out = new Map<string, VariantRecord>();
+  const dir = path.join(root, CACHE_DIR, VARIANTS);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names.sort()) {
+    try {
+      const record = JSON.parse(fs.readFileSync(path.join(dir, name, 'variant.json'), 'utf8')) as VariantRecord;
+      if (record.name === name && VARIANT_NAME.test(name)) out.set(name, record);
+    } catch {
+      // An area without a readable record (a try stopped before its end): the ocrfile must define it.
+    }
+  }
+  return out;
+}
+
+export function writeVariantRecord(root: string, record: VariantRecord): void {
+  const file = path.join(variantDir(root, record.name), 'variant.json');
+  writeFileAtomic(file, Buffer.from(`${JSON.stringify(record, null, 2)}\n`), path.join(root, CACHE_DIR, 'tmp'));
+}
+
+/**
+ * The config with every variant known: the ocrfile's, then those recorded in areas (the ocrfile wins on a
+ * name), then `extra` (from command-line flags).
+ */
+export async function loadWithVariants(root: string, extra: Record<string, Record<string, unknown>> = {}): Promise<ResolvedConfig> {
+  const recorded: Record<string, unknown> = {};
+  for (const [name, r] of recordedVariants(root)) recorded[name] = r.settings;
+  return loadConfig(root, undefined, { variants: { ...recorded, ...extra } });
+}
+
+/** A variant by name, or a usage error listing the variants there are. */
+export function variantOf(config: ResolvedConfig, name: string): ResolvedVariant {
+  const v = config.variants.get(name);
+  if (v) return v;
+  const known = [...config.variants.keys()];
+  throw usageError([{
+    reason: 'config-invalid',
+    file: relPath(config.root, config.file),
+    at: `variants.${name}`,
+    message: `no variant "${name}"${known.length > 0 ? ` (variants: ${known.join(', ')})` : ''}`,
+    hint: `Define it under variants: { ${name}: { prompt, model, generationConfig, context } } in the ocrfile, or give its settings to try (--prompt, --model, --generation-config, --context).`,
+  }]);
+}
+
+/** Opens the variant's build: its config, its own state, the project's result store. */
+export function openVariant(config: ResolvedConfig, v: ResolvedVariant, o: { engine?: 'auto' | EngineName; emit: Emit }): Promise<Project> {
+  return openProject({
+    root: config.root,
+    emit: o.emit,
+    ...(o.engine ? { engine: o.engine } : {}),
+    variant: { config: variantConfig(config, v), stateDir: variantDir(config.root, v.name) },
+  });
+}
+
+/** Opens the real project or a variant's (`current` is the real one), with every variant known. */
+export async function openNamed(root: string, name: string, o: { engine?: 'auto' | EngineName; emit: Emit }): Promise<{ project: Project; variant: ResolvedVariant | null }> {
+  const config = await loadWithVariants(root);
+  if (name === CURRENT) return { project: await openProject({ root, emit: o.emit, ...(o.engine ? { engine: o.engine } : {}), variant: { config, stateDir: path.join(root, CACHE_DIR) } }), variant: null };
+  const v = variantOf(config, name);
+  return { project: await openVariant(config, v, o), variant: v };
+}

@@ -77,7 +77,7 @@ export function evalText(r: EvalResult, variant: string): string {
     for (const [f, c] of Object.entries(json.lists)) lines.push(`  ${f}: precision ${pct(precision(c))}, recall ${pct(recall(c))} (${c.tp} matched, ${c.fp} extra, ${c.fn} missed)`);
   }
   const missing = r.pages.filter((p) => p.status === 'no-output').length;
-  if (missing > 0) lines.push(`${missing} page${missing === 1 ? ' has' : 's have'} no output yet: build ${variant === 'current' ? 'them' : `them with ocrmake try ${variant}`} to score ${missing === 1 ? 'it' : 'them'}.`);
+  if (missing > 0) lines.push(`${missing} page${missing === 1 ? ' has' : 's have'} no output to score yet: ${variant === 'current' ? 'ocrmake build' : `ocrmake try ${variant}`} makes ${missing === 1 ? 'it' : 'them'}.`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -154,7 +154,16 @@ describe('variants: try, compare, adopt', () => {
     assert.ok(!JSON.stringify(bt.requests).includes('test-key'), 'the Gemini key never reaches Braintrust');
   });
 
-  test('a variant from flags, and the errors of try', async () => {
+  test('gc keeps what variants built; a variant from flags; the errors of try', async () => {
+    // v1's results are no page's current request any more (v2 was adopted): only v1's area references them.
+    const gc = await cli(['gc', '--keep-days', '0', '--json']);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.ok(JSON.parse(gc.stdout).referenced >= 16, gc.stdout);
+    fs.rmSync(path.join(dir, '.ocrcache/variants/v1/outputs'), { recursive: true });
+    const again = expectExit(await cli(['try', 'v1', '--sample', '4', '--json', '--poll-seconds', '0.05'], { BRAINTRUST_API_KEY: '' }), 0);
+    assert.equal(again['requests'], 0, 'v1 restored from the result store after gc');
+    assert.equal(again['restored'], 4);
+
     // v3 has v2's settings, given as flags: every request it needs is in the result store already.
     const v3 = expectExit(await cli(['try', 'v3', '--prompt', 'prompts/page_ocr/v2.ejs', '--sample', '2', '--json', '--poll-seconds', '0.05'], { BRAINTRUST_API_KEY: '' }), 0);
     assert.equal(v3['requests'], 0);

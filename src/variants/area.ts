@@ -13,6 +13,8 @@ import type { Emit } from '../events.js';
 import { CACHE_DIR, openProject, type Project } from '../execute/project.js';
 import { parsePattern } from '../graph/pattern.js';
 import { relPath, writeFileAtomic } from '../util/fs.js';
+import { STATE_FILE, StateStore } from '../cache/state.js';
+import type { Fingerprint } from '../types.js';
 
 export const VARIANTS = 'variants';
 /** The name that stands for the real outputs in `compare` and `eval --variant`. */
@@ -35,6 +37,30 @@ export function variantConfig(config: ResolvedConfig, v: ResolvedVariant): Resol
   const target = parsePattern(`${area}/${config.target.source}`);
   if (!target.ok) throw new Error(`variant target pattern: ${target.message}`);
   return Object.freeze({ ...config, rule: v.rule, context: v.context, target: target.pattern });
+}
+
+/**
+ * Every fingerprint a variant area's state records: `gc` keeps their results, so that adopting a variant's
+ * settings stays free however long ago it was tried. (Delete `.ocrcache/variants/<name>` to let them go.)
+ */
+export async function variantFingerprints(root: string): Promise<Set<Fingerprint>> {
+  const out = new Set<Fingerprint>();
+  const dir = path.join(root, CACHE_DIR, VARIANTS);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, STATE_FILE)));
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const { store } = await StateStore.open(path.join(dir, name));
+    try {
+      for (const r of store.targets.values()) out.add(r.fingerprint);
+    } finally {
+      store.close();
+    }
+  }
+  return out;
 }
 
 /** The variants recorded in areas (those tried with --prompt/--model flags live only there). */

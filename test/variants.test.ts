@@ -1,6 +1,7 @@
 // Prompt iteration end to end (issue 15): the real CLI against the fake Gemini server (the real @google/genai
 // SDK) and the fake Braintrust endpoint (the real braintrust SDK). One project goes through the workflow a
-// user follows: build with v1's settings, try v2 on a sample (outputs untouched), compare, adopt v2 by
+// user follows, with a fake model that reads better when the prompt tells it to proofread (util/proofread.ts):
+// build with v1's settings, try v2 on a sample (outputs untouched), compare, adopt v2 by
 // editing the rule, build again — and the sampled pages come back from the result store with no request.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -8,28 +9,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeBraintrust, type FakeBraintrust } from './fake-braintrust.js';
-import { pageOcrReply, type FakeGemini, type GroundTruth } from './fake-gemini/index.js';
+import type { FakeGemini } from './fake-gemini/index.js';
 import { eventsOf, expectExit, geminiEnv, startFake, walk } from './util/gemini-rig.js';
 import { makeProject, read, REPO, runCli, write, type CliResult } from './util/rig.js';
 import { referenceCer } from './util/reference-cer.js';
+import { proofreadingReplier, proofreadPrompt } from './util/proofread.js';
 import { loadGroundTruth } from './fake-gemini/index.js';
 
-/** v2's prompt: v1's with one more instruction, which the fake model below obeys. */
-const PROOFREAD = 'Proofread every block against the image before answering.';
 const SAMPLE = ['Alabama:Howard College:1849:1', 'California:College of California:1860:3', 'California:College of California:1860:12', 'Virginia:Hampden-Sydney College:1851:1'];
 const BT_KEY = 'bt-key-for-variants';
-
-/**
- * A fake model that reads better when told to proofread: without the instruction every "College" comes
- * back as "Colege" ("COLEGE", and "Class" as "Clas"), with it the text is the page's own.
- */
-function replier(truth: GroundTruth) {
-  return (req: Parameters<typeof pageOcrReply>[0] & { promptText: string }) => {
-    const json = pageOcrReply(req, truth) as { raw_ocr: { text_blocks: Array<{ text: string }> } };
-    if (!req.promptText.includes(PROOFREAD)) for (const b of json.raw_ocr.text_blocks) b.text = b.text.replace(/\b(Col|COL)(l|L)(ege|EGE)\b/g, '$1$3').replaceAll('Class', 'Clas');
-    return { json };
-  };
-}
 
 const ocrfile = (variants: string) =>
   read(REPO, 'ocrfile.ts')
@@ -52,13 +40,13 @@ describe('variants: try, compare, adopt', () => {
 
   before(async () => {
     const truth = await loadGroundTruth(path.join(REPO, 'dataset'));
-    fake = await startFake({ replier: replier(truth) as never });
+    fake = await startFake({ replier: proofreadingReplier(truth) });
     bt = await startFakeBraintrust();
     env = { ...geminiEnv(fake), BRAINTRUST_API_KEY: BT_KEY, BRAINTRUST_PROJECT: 'ocrmake-variants', BRAINTRUST_APP_URL: bt.url };
     dir = makeProject({
       files: {
         'ocrfile.ts': ocrfile("{ v1: { prompt: 'prompts/page_ocr/v1.ejs' }, v2: { prompt: 'prompts/page_ocr/v2.ejs' } }"),
-        'prompts/page_ocr/v2.ejs': read(REPO, 'prompts/page_ocr/v1.ejs').replace('Answer with JSON only', `${PROOFREAD}\n\nAnswer with JSON only`),
+        'prompts/page_ocr/v2.ejs': proofreadPrompt(),
       },
     });
   });

@@ -11,6 +11,8 @@ import type { BuildEvent } from '../../src/events.js';
 import { builtSample } from '../../test/util/fixtures.js';
 import { ocrfileWith, startFake } from '../../test/util/gemini-rig.js';
 import { makeProject, REPO } from '../../test/util/rig.js';
+import { loadGroundTruth } from '../../test/fake-gemini/index.js';
+import { proofreadingReplier, proofreadPrompt } from '../../test/util/proofread.js';
 import { elide, normalise, withoutNotices } from './normalise.js';
 import { ocrmake, Session, type Ran } from './run.js';
 
@@ -42,7 +44,7 @@ function expect(r: Ran, code: number | null, pattern?: RegExp): Ran {
 
 export async function collectExamples(): Promise<Examples> {
   const all: Examples = new Map();
-  const parts = await Promise.all([localExamples(), geminiExamples(), failureExamples(), errorExamples(), watchExample(), panelExample()]);
+  const parts = await Promise.all([localExamples(), geminiExamples(), failureExamples(), errorExamples(), watchExample(), panelExample(), iterationExamples()]);
   for (const part of parts) for (const [k, v] of part) all.set(k, v);
   return all;
 }
@@ -81,6 +83,38 @@ async function localExamples(): Promise<Examples> {
   const refused = expect(await ocrmake(dir, ['clean', '--outputs'], {}, 'clean --outputs < /dev/null'), 2);
   const clean = expect(await ocrmake(dir, ['clean', '--outputs', '--yes']), 0);
   ex.set('clean', block([refused, clean], { dir }));
+  return ex;
+}
+
+/**
+ * Prompt iteration end to end (README "Prompt iteration"), against the test server with a fake model that
+ * reads better when told to proofread: eval of the built collection, try v2 on a sample, compare, adopt.
+ */
+export async function iterationExamples(): Promise<Examples> {
+  const ex: Examples = new Map();
+  const fake = await startFake({ replier: proofreadingReplier(await loadGroundTruth(path.join(REPO, 'dataset'))) });
+  try {
+    const env = { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: fake.url, OCRMAKE_RETRY_BASE_MS: '20' };
+    const ocrfile = ocrfileWith('{ maxAttempts: 3, batchSize: 100, maxConcurrentBatches: 10, pollSeconds: 0.05 }')
+      .replace(/\}\);\s*$/, "  variants: {\n    v2: { prompt: 'prompts/page_ocr/v2.ejs' },\n    lite: { model: 'gemini-3.5-flash-lite' },\n  },\n});\n");
+    const dir = makeProject({ files: { 'ocrfile.ts': ocrfile, 'prompts/page_ocr/v2.ejs': proofreadPrompt() } });
+    expect(await ocrmake(dir, ['build', '--quiet'], env), 0);
+    const evalAll = expect(await ocrmake(dir, ['eval'], env), 0, /overall/);
+    const tried = expect(await ocrmake(dir, ['try', 'v2', '--sample', '4'], env), 0, /4 requests/);
+    const compared = expect(await ocrmake(dir, ['compare', 'current', 'v2', '--diffs', '2'], env), 0, /ΔCER/);
+    const rule = path.join(dir, 'rules/page_ocr.ts');
+    fs.writeFileSync(rule, fs.readFileSync(rule, 'utf8').replace("prompt: 'prompts/page_ocr/v1.ejs'", "prompt: 'prompts/page_ocr/v2.ejs'"));
+    const adopted = expect(await ocrmake(dir, ['build'], env), 0, /4 restored/);
+    adopted.output = elide(normalise(adopted.output.trimEnd(), { dir }), / built {4}| batch batches\//, 1, 2);
+    const after = expect(await ocrmake(dir, ['eval', 'state=Virginia'], env), 0, /overall/);
+    ex.set('iterate-eval', block([evalAll], { dir }));
+    ex.set('iterate-try', block([tried], { dir }));
+    ex.set('iterate-compare', block([compared], { dir }));
+    ex.set('iterate-adopt', block(['$ sed -i "s#page_ocr/v1.ejs#page_ocr/v2.ejs#" rules/page_ocr.ts', adopted, after], { dir }));
+    ex.set('variant-flags', block([expect(await ocrmake(dir, ['try', 'v3', '--generation-config', '{"temperature":0}', '--sample', '2', '--dry-run'], env), 0, /estimate/)], { dir }));
+  } finally {
+    await fake.close();
+  }
   return ex;
 }
 

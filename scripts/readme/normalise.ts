@@ -54,6 +54,6 @@ export function elide(text: string, which: RegExp, head: number, tail: number): 
 export function withoutNotices(text: string): string {
   return text
     .split('\n')
-    .filter((l) => !/^(HH:MM:SS )?(Braintrust tracing is off|No GEMINI_API_KEY or GOOGLE_API_KEY is set)/.test(l))
+    .filter((l) => !/^(HH:MM:SS )?(Braintrust tracing is off|Braintrust experiment not logged|No GEMINI_API_KEY or GOOGLE_API_KEY is set)/.test(l))
     .join('\n');
 }

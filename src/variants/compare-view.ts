@@ -20,20 +20,22 @@ export function compareText(r: CompareResult, diffs: number): string {
     return `${lines.join('\n')}\n`;
   }
   const w = Math.max(24, ...r.pages.map((p) => p.key.length));
-  const head = [`CER ${r.a}`, `CER ${r.b}`, 'ΔCER', `tokens ${r.a}`, `tokens ${r.b}`, `cost ${r.a}`, `cost ${r.b}`].map((h) => h.padStart(11));
-  lines.push(`${'PAGE'.padEnd(w)}${head.join('')}`);
+  const names = [`CER ${r.a}`, `CER ${r.b}`, 'ΔCER', `tokens ${r.a}`, `tokens ${r.b}`, `cost ${r.a}`, `cost ${r.b}`];
+  const widths = names.map((h) => Math.max(9, h.length) + 2);
+  const cells = (cs: string[]) => cs.map((c, i) => c.padStart(widths[i]!)).join('');
+  lines.push(`${'PAGE'.padEnd(w)}${cells(names)}`);
   for (const p of r.pages) {
-    lines.push(`${p.key.padEnd(w)}${row(p).map((c) => c.padStart(11)).join('')}${p.a.current && p.b.current ? '' : `  (${[p.a.current ? null : r.a, p.b.current ? null : r.b].filter(Boolean).join(', ')}: output not from the current settings and engine; try again)`}`);
+    lines.push(`${p.key.padEnd(w)}${cells(row(p))}${p.a.current && p.b.current ? '' : `  (${[p.a.current ? null : r.a, p.b.current ? null : r.b].filter(Boolean).join(', ')}: output not from the current settings and engine; try again)`}`);
     for (const h of p.diffs.slice(0, diffs)) lines.push(`    word ${h.at + 1}: ${h.a ? `- "${clip(h.a)}"` : ''}${h.a && h.b ? '  ' : ''}${h.b ? `+ "${clip(h.b)}"` : ''}`);
     if (diffs > 0 && p.diffs.length > diffs) lines.push(`    … and ${p.diffs.length - diffs} more difference${p.diffs.length - diffs === 1 ? '' : 's'}`);
     if (diffs > 0 && p.diffs.length === 0) lines.push('    same text');
   }
   const { a, b, delta } = r.overall;
-  lines.push(`${'overall'.padEnd(w)}${[
+  lines.push(`${'overall'.padEnd(w)}${cells([
     r.groundTruth ? pct(cer(a.text)) : '—', r.groundTruth ? pct(cer(b.text)) : '—', delta ? signed(delta.cer) : '—',
     a.tokensIn + a.tokensOut > 0 ? (a.tokensIn + a.tokensOut).toLocaleString('en-US') : '—', b.tokensIn + b.tokensOut > 0 ? (b.tokensIn + b.tokensOut).toLocaleString('en-US') : '—',
     a.unknownCost === a.pages ? '—' : formatUsd(a.costUsd), b.unknownCost === b.pages ? '—' : formatUsd(b.costUsd),
-  ].map((c) => c.padStart(11)).join('')}`);
+  ])}`);
   if (delta) lines.push(`WER: ${pct(wer(a.text))} (${r.a}) → ${pct(wer(b.text))} (${r.b}), ${signed(delta.wer)}`);
   const unknown = [unknownNote(r.a, a), unknownNote(r.b, b)].filter(Boolean);
   if (unknown.length > 0) lines.push(`Cost of pages restored from the result store is not counted (paid by the run that built them): ${unknown.join('; ')}.`);

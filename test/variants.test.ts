@@ -162,12 +162,22 @@ describe('variants: try, compare, adopt', () => {
     assert.equal(cmp.code, 0, cmp.stderr);
     assert.equal(JSON.parse(cmp.stdout).pages.length, 2);
 
+    // An ad-hoc variant whose prompt is deleted afterwards stops only commands about it.
+    write(dir, 'prompts/page_ocr/scratch.ejs', proofreadPrompt());
+    expectExit(await cli(['try', 'scratch', '--prompt', 'prompts/page_ocr/scratch.ejs', '--sample', '1', '--json', '--poll-seconds', '0.05'], { BRAINTRUST_API_KEY: '' }), 0);
+    fs.rmSync(path.join(dir, 'prompts/page_ocr/scratch.ejs'));
+    assert.equal((await cli(['compare', 'v2', 'v3', '--json'])).code, 0);
+    assert.equal((await cli(['eval', '--json'])).code, 0);
+    const gone = await cli(['eval', '--variant', 'scratch']);
+    assert.equal(gone.code, 2);
+    assert.match(gone.stderr, /variants\.scratch\.prompt: prompt file prompts\/page_ocr\/scratch\.ejs does not exist/);
+
     const clash = await cli(['try', 'v2', '--model', 'gemini-2.5-flash']);
     assert.equal(clash.code, 2);
     assert.match(clash.stderr, /variant "v2" is defined in the ocrfile/);
     const unknown = await cli(['try', 'nope']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /no variant "nope" \(variants: v1, v2, v3\)/);
+    assert.match(unknown.stderr, /no variant "nope" \(variants: v1, v2, scratch, v3\)/);
     const badName = await cli(['try', 'current', '--prompt', 'prompts/page_ocr/v2.ejs']);
     assert.equal(badName.code, 2);
     assert.match(badName.stderr, /variants\.current/);

@@ -90,20 +90,20 @@ export function writeVariantRecord(root: string, record: VariantRecord): void {
 }
 
 /**
- * The config with every variant known: the ocrfile's, then those recorded in areas (the ocrfile wins on a
- * name), then `extra` (from command-line flags).
+ * The config with the variant `name` known: the ocrfile's own, else its settings from command-line flags
+ * (`settings`), else those recorded in its area by an earlier `try` with flags. Only that one record is read:
+ * a stale record of another variant (its prompt file since deleted) must not stop this command.
  */
-export async function loadWithVariants(root: string, extra: Record<string, Record<string, unknown>> = {}): Promise<ResolvedConfig> {
-  const recorded: Record<string, unknown> = {};
-  for (const [name, r] of recordedVariants(root)) recorded[name] = r.settings;
-  return loadConfig(root, undefined, { variants: { ...recorded, ...extra } });
+export async function loadWithVariant(root: string, name: string, settings?: Record<string, unknown>): Promise<ResolvedConfig> {
+  const recorded = settings ?? recordedVariants(root).get(name)?.settings;
+  return loadConfig(root, undefined, recorded && name !== CURRENT ? { variants: { [name]: recorded } } : {});
 }
 
-/** A variant by name, or a usage error listing the variants there are. */
+/** A variant by name, or a usage error listing the variants there are (the ocrfile's, then recorded ones). */
 export function variantOf(config: ResolvedConfig, name: string): ResolvedVariant {
   const v = config.variants.get(name);
   if (v) return v;
-  const known = [...config.variants.keys()];
+  const known = [...new Set([...config.variants.keys(), ...recordedVariants(config.root).keys()])];
   throw usageError([{
     reason: 'config-invalid',
     file: relPath(config.root, config.file),
@@ -125,7 +125,7 @@ export function openVariant(config: ResolvedConfig, v: ResolvedVariant, o: { eng
 
 /** Opens the real project or a variant's (`current` is the real one), with every variant known. */
 export async function openNamed(root: string, name: string, o: { engine?: 'auto' | EngineName; emit: Emit }): Promise<{ project: Project; variant: ResolvedVariant | null }> {
-  const config = await loadWithVariants(root);
+  const config = await loadWithVariant(root, name);
   if (name === CURRENT) return { project: await openProject({ root, emit: o.emit, ...(o.engine ? { engine: o.engine } : {}), variant: { config, stateDir: path.join(root, CACHE_DIR) } }), variant: null };
   const v = variantOf(config, name);
   return { project: await openVariant(config, v, o), variant: v };

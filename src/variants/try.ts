@@ -13,7 +13,7 @@ import { resolveSelection } from '../execute/selection.js';
 import type { TargetKey } from '../types.js';
 import { relPath } from '../util/fs.js';
 import { canonicalJson } from '../util/hash.js';
-import { loadWithVariants, openVariant, variantOf, writeVariantRecord } from './area.js';
+import { loadWithVariant, openVariant, variantOf, writeVariantRecord } from './area.js';
 import { samplePages } from './sample.js';
 
 export interface TryOptions extends Omit<BuildOptions, 'force'> {
@@ -36,7 +36,7 @@ export async function runTry(o: TryOptions, after?: (p: Project, r: TryResult) =
   // The project's lock: a try and a build share the result store and the prepare cache.
   const lock = o.dryRun ? null : acquireLock(path.join(o.root, CACHE_DIR), 'try');
   try {
-    const config = await loadWithVariants(o.root, o.settings ? { [o.name]: o.settings } : {});
+    const config = await loadWithVariant(o.root, o.name, o.settings);
     const v = variantOf(config, o.name);
     if (o.settings && canonicalJson(v.settings) !== canonicalJson(o.settings)) {
       throw usageError([{

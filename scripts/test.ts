@@ -30,12 +30,21 @@ const files = fs
 
 let failed = false;
 const stream = run({ files, concurrency: Number(process.env['OCRMAKE_TEST_CONCURRENCY'] ?? 3), timeout: HANG_MS });
-stream.on('test:fail', (e: { details?: { type?: string } }) => {
+/** Seconds each file's top-level tests took: printed at the end, to keep SLOWEST in measured order. */
+const perFile = new Map<string, number>();
+const time = (e: { file?: string; nesting?: number; details?: { duration_ms?: number } }) => {
+  if (e?.file && e.nesting === 0) perFile.set(e.file, (perFile.get(e.file) ?? 0) + (e.details?.duration_ms ?? 0) / 1000);
+};
+stream.on('test:pass', time);
+stream.on('test:fail', (e: { file?: string; nesting?: number; details?: { duration_ms?: number } }) => {
   // A failing suite also reports its failing tests; any failure fails the run.
   if (e) failed = true;
+  time(e);
 });
 // As `node --test` does: the spec reporter on a terminal, TAP otherwise.
 (process.stdout.isTTY ? stream.compose(new spec()) : stream.compose(tap)).pipe(process.stdout);
 stream.on('end', () => {
+  const slowest = [...perFile].sort((a, b) => b[1] - a[1]).map(([f, s]) => `${path.basename(f, '.test.js')} ${s.toFixed(0)} s`);
+  process.stderr.write(`# files by time: ${slowest.join(', ')}\n`);
   process.exitCode = failed ? 1 : 0;
 });

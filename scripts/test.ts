@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const TESTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test');
 /** Measured on 2 cores, longest first (README "Development" has the figures). */
-const SLOWEST = ['watch', 'crash', 'secrets', 'adopt-gc', 'failures', 'bad-inputs', 'gemini-batch', 'cli-build', 'run-report', 'gemini-crash', 'braintrust', 'cost', 'readme', 'report', 'tty'];
+const SLOWEST = ['config-option', 'crash', 'watch', 'secrets', 'context-policies', 'formats', 'edges', 'models', 'failures', 'gemini-crash', 'adopt-gc', 'gemini-batch', 'bad-input-catalogue', 'braintrust', 'prepare-gemini', 'cost', 'bad-inputs', 'cli-build', 'run-report', 'original-pipeline', 'install', 'readme', 'report', 'tty', 'init'];
 const HANG_MS = 20 * 60_000;
 
 const rank = (f: string) => {
@@ -30,12 +30,21 @@ const files = fs
 
 let failed = false;
 const stream = run({ files, concurrency: Number(process.env['OCRMAKE_TEST_CONCURRENCY'] ?? 3), timeout: HANG_MS });
-stream.on('test:fail', (e: { details?: { type?: string } }) => {
+/** Seconds each file's top-level tests took: printed at the end, to keep SLOWEST in measured order. */
+const perFile = new Map<string, number>();
+const time = (e: { file?: string; nesting?: number; details?: { duration_ms?: number } }) => {
+  if (e?.file && e.nesting === 0) perFile.set(e.file, (perFile.get(e.file) ?? 0) + (e.details?.duration_ms ?? 0) / 1000);
+};
+stream.on('test:pass', time);
+stream.on('test:fail', (e: { file?: string; nesting?: number; details?: { duration_ms?: number } }) => {
   // A failing suite also reports its failing tests; any failure fails the run.
   if (e) failed = true;
+  time(e);
 });
 // As `node --test` does: the spec reporter on a terminal, TAP otherwise.
 (process.stdout.isTTY ? stream.compose(new spec()) : stream.compose(tap)).pipe(process.stdout);
 stream.on('end', () => {
+  const slowest = [...perFile].sort((a, b) => b[1] - a[1]).map(([f, s]) => `${path.basename(f, '.test.js')} ${s.toFixed(0)} s`);
+  process.stderr.write(`# files by time: ${slowest.join(', ')}\n`);
   process.exitCode = failed ? 1 : 0;
 });

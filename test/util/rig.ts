@@ -83,7 +83,7 @@ export function runCli(dir: string, args: string[], o: { env?: Record<string, st
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`ocrmake ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, o.timeoutMs ?? 120_000);
+    }, o.timeoutMs ?? 600_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, events: parseNdjson(stdout) });

@@ -51,7 +51,7 @@ export function buildInRounds(dir: string, fake: FakeGemini, args: string[] = []
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`ocrmake build ${args.join(' ')} timed out after ${turnarounds} turnarounds\nstdout: ${stdout.slice(-4000)}\nstderr: ${stderr}`));
-    }, o.timeoutMs ?? 180_000);
+    }, o.timeoutMs ?? 900_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, events: parseNdjson(stdout), turnarounds });

@@ -44,7 +44,7 @@ export class TmuxScreen {
       if (o.seen && o.seen.at(-1) !== screen) o.seen.push(screen);
       if (check(screen)) return screen;
       if (/^\[exit \d+\]$/m.test(screen) && !what.includes('exit')) throw new Error(`the command ended while waiting for ${what}:\n${screen}`);
-      if (Date.now() - t0 > (o.timeoutMs ?? 60_000)) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
+      if (Date.now() - t0 > (o.timeoutMs ?? 300_000)) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

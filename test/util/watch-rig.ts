@@ -71,7 +71,7 @@ export class WatchSession {
   }
 
   /** Resolves once `check` returns a value other than undefined (checked on every output and at exit). */
-  until<T>(check: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+  until<T>(check: () => T | undefined, what: string, timeoutMs = 300_000): Promise<T> {
     return new Promise((resolve, reject) => {
       const done = (fn: () => void) => {
         clearTimeout(timer);

@@ -8,6 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { CHROMIUM, launchChromium } from '../scripts/report-bench.js';
 import { startFakeBraintrust, type FakeBraintrust } from './fake-braintrust.js';
 import type { FakeGemini } from './fake-gemini/index.js';
 import { eventsOf, expectExit, geminiEnv, startFake, walk } from './util/gemini-rig.js';
@@ -113,6 +115,37 @@ describe('variants: try, compare, adopt', () => {
     assert.equal((html.match(/<img src="data:image\/webp;base64,/g) ?? []).length, 4, 'each page shows its scan');
     assert.match(html, /<del>Colege[.,]?<\/del>/i);
     assert.match(html, /<ins>College[.,]?<\/ins>/i);
+
+    // The status page with --variant: v2's output beside each sampled page's own, in the browser too.
+    const rep = await cli(['report', '--variant', 'v2', '--out', 'with-v2.html']);
+    assert.equal(rep.code, 0, rep.stderr);
+    const embedded = JSON.parse(/<script type="application\/json" id="ocrmake-pages">([\s\S]*?)<\/script>/.exec(read(dir, 'with-v2.html'))![1]!);
+    for (const k of SAMPLE) assert.equal(embedded[k]?.v, read(dir, `.ocrcache/variants/v2/outputs/dataset/output_results/${k.split(':').join('/')}.json`), `${k}: v2's output embedded`);
+    assert.ok(embedded['Alabama:Howard College:1849:2'] && embedded['Alabama:Howard College:1849:2'].v === undefined, 'a page v2 was not tried on has no variant output');
+    const unknown = await cli(['report', '--variant', 'v9']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no variant "v9" has been tried in this project[\s\S]*Tried so far: v1, v2/);
+    if (fs.existsSync(CHROMIUM)) {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+        await page.goto(pathToFileURL(path.join(dir, 'with-v2.html')).href);
+        await page.locator('#canvas .row:has(.lbl[title*="Alabama"]) .c[data-i="0"]').first().click();
+        assert.equal(await page.locator('#d-key').textContent(), SAMPLE[0]);
+        assert.equal(await page.locator('#d-page.cmp #d-thumb').count(), 1, 'the scan, then the two outputs');
+        assert.match((await page.locator('#d-text').textContent()) ?? '', /colege/i, 'the real output (v1) misreads');
+        const theirs = (await page.locator('#d-variant').textContent()) ?? '';
+        assert.match(theirs, /^v2/);
+        assert.match(theirs, /college/i);
+        assert.doesNotMatch(theirs, /colege/i);
+        await page.locator('#d-page [data-view="json"]').click();
+        assert.equal(await page.locator('#d-vjson').isHidden(), false, 'the JSON view switches both outputs');
+        assert.equal(await page.locator('#d-vtext').isHidden(), true);
+        await page.screenshot({ path: path.join(REPO, 'dist', 'report-variant.png') });
+      } finally {
+        await browser.close();
+      }
+    }
 
     // Adopt: the rule takes v2's prompt; the sampled pages are restored with no request, the rest are sent.
     write(dir, 'rules/page_ocr.ts', read(dir, 'rules/page_ocr.ts').replace("prompt: 'prompts/page_ocr/v1.ejs'", "prompt: 'prompts/page_ocr/v2.ejs'"));

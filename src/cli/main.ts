@@ -294,10 +294,11 @@ export async function main(rawArgv: string[]): Promise<number> {
             open: { type: 'boolean', default: false, describe: 'open it in the default browser' },
             thumbnails: { type: 'number', default: 200, describe: 'embed the scan thumbnail and output of this many pages (those needing attention first); the others are linked' },
             'link-images': { type: 'boolean', default: false, describe: 'embed no thumbnails: show every scan from its file, linked relative to the report (huge collections)' },
+            variant: { type: 'string', describe: 'show this variant\'s outputs (from ocrmake try) beside the pages\' own, its pages first' },
             engine: { choices: ENGINES, describe: 'plan states as this engine would' },
           })
           .check((a) => (Number.isInteger(a.thumbnails) && a.thumbnails >= 0) || '--thumbnails must be a whole number, 0 or more'),
-        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, thumbnails: a.thumbnails, linkImages: a['link-images'], engine: a.engine }))),
+        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, thumbnails: a.thumbnails, linkImages: a['link-images'], variant: a.variant, engine: a.engine }))),
       )
       .command(
         'batches',

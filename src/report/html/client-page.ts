@@ -14,26 +14,38 @@ export const CLIENT_PAGE_JS = String.raw`
   function href(rel) { return D.base + rel.split('/').map(encodeURIComponent).join('/'); }
   function pageHtml(key, img, out, x) {
     var m = mediaOf(key), linked = img && SHOWABLE.test(img);
-    var h = '<div class="sec page" id="d-page"><div class="scan" id="d-scan">';
+    var cmp = D.media.variant && m;
+    var h = '<div class="sec page' + (cmp ? ' cmp' : '') + '" id="d-page"><div class="scan" id="d-scan">';
     if (m && m.t) h += '<img id="d-thumb" alt="the scan of this page (thumbnail)" src="' + esc(m.t) + '">';
     else if (linked) h += '<img id="d-thumb" alt="the scan of this page" loading="lazy" src="' + esc(href(img)) + '">';
     else h += '<div class="noimg">' + esc(m && m.n ? m.n : img ? 'no preview for this type of image' : 'no image for this page') + '</div>';
     if (img) h += '<div class="cap">' + (m && m.t ? 'thumbnail' : 'the image file') + (linked ? ' · <a href="' + esc(href(img)) + '" target="_blank" rel="noopener">open the scan</a>' : '') + '</div>';
     h += '</div><div class="out"><div class="oh"><h3>Output</h3><span class="seg"><button class="sb" data-view="text" aria-pressed="true">Text</button>' +
       '<button class="sb" data-view="json" aria-pressed="false">JSON</button></span></div>';
-    if (m && m.o !== undefined) {
-      var value;
-      try { value = JSON.parse(m.o); } catch (e) { value = undefined; }
-      h += '<div class="otext" id="d-text">' + (value === undefined ? '<pre class="raw">' + esc(m.o) + '</pre>' : outline(value)) + '</div>';
-      h += '<pre class="ojson" id="d-json" hidden>' + esc(value === undefined ? m.o : JSON.stringify(value, null, 2)) + '</pre>';
-    } else {
+    if (m && m.o !== undefined) h += shown(m.o, 'd-text', 'd-json');
+    else {
       // Embedded details without an output: there is no output file. Otherwise the reasons may say so.
       var none = m || (x.r && x.r.some(function (r) { return S[r[0]] === 'new' || S[r[0]] === 'output-missing'; }));
       var note = none || !out ? 'No output yet.' :
         'Not embedded in this report (it embeds the details of ' + fmt(D.media.embedded) + ' pages; <span class="mono">ocrmake report --thumbnails N</span> embeds more): <a href="' + esc(href(out)) + '" target="_blank" rel="noopener">open the output file</a>.';
       h += '<div class="otext muted" id="d-text">' + note + '</div><pre class="ojson" id="d-json" hidden></pre>';
     }
-    return h + '</div></div>';
+    h += '</div>';
+    // ocrmake report --variant NAME: that variant's output of the page beside the page's own.
+    if (cmp) {
+      h += '<div class="out var" id="d-variant"><div class="oh"><h3>' + esc(D.media.variant) + '</h3></div>';
+      h += m.v !== undefined ? shown(m.v, 'd-vtext', 'd-vjson') :
+        '<div class="otext muted" id="d-vtext">' + esc(D.media.variant) + ' was not tried on this page (<span class="mono">ocrmake try ' + esc(D.media.variant) + ' &lt;page&gt;</span> tries it).</div><pre class="ojson" id="d-vjson" hidden></pre>';
+      h += '</div>';
+    }
+    return h + '</div>';
+  }
+  /** An output as readable text, and as JSON (hidden until asked for). */
+  function shown(raw, textId, jsonId) {
+    var value;
+    try { value = JSON.parse(raw); } catch (e) { value = undefined; }
+    return '<div class="otext" id="' + textId + '">' + (value === undefined ? '<pre class="raw">' + esc(raw) + '</pre>' : outline(value)) + '</div>' +
+      '<pre class="ojson" id="' + jsonId + '" hidden>' + esc(value === undefined ? raw : JSON.stringify(value, null, 2)) + '</pre>';
   }
   function scalar(v) { return v === null || typeof v !== 'object'; }
   function label(k) { return esc(String(k).replace(/_/g, ' ')); }

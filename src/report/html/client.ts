@@ -274,8 +274,8 @@ export const CLIENT_JS = String.raw`
     }
     if (t.getAttribute('data-view') !== null) {
       var view = t.getAttribute('data-view');
-      $('d-text').hidden = view !== 'text';
-      $('d-json').hidden = view !== 'json';
+      panel.querySelectorAll('.otext').forEach(function (el) { el.hidden = view !== 'text'; });
+      panel.querySelectorAll('.ojson').forEach(function (el) { el.hidden = view !== 'json'; });
       panel.querySelectorAll('[data-view]').forEach(function (bt) { bt.setAttribute('aria-pressed', String(bt.getAttribute('data-view') === view)); });
       return;
     }

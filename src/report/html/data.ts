@@ -56,7 +56,7 @@ export interface ReportInput {
   /** Where the project root is seen from the report's folder (`../`), for links to images and outputs. */
   base?: string;
   /** How page details (thumbnails, outputs) were embedded (see media.ts); absent: none. */
-  media?: { embedded: number; limit: number; linkImages: boolean };
+  media?: { embedded: number; limit: number; linkImages: boolean; variant?: string | null };
 }
 
 /** A path column: `prefix + page + suffix` for every page, or `prefix + names[i]` (null: no such file). */
@@ -98,7 +98,7 @@ export interface ReportData {
   v: typeof REPORT_VERSION;
   project: string;
   base: string;
-  media: { embedded: number; limit: number; linkImages: boolean };
+  media: { embedded: number; limit: number; linkImages: boolean; variant?: string | null };
   engine: string;
   dependent: boolean;
   generatedAt: string;

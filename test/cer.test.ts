@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { charErrorRate, levenshtein, wordErrorRate } from './util/cer.js';
+import { charErrorRate, levenshtein, wordErrorRate } from '../src/eval/text-metrics.js';
+import { referenceCer, referenceWer } from './util/reference-cer.js';
 
 test('levenshtein counts insertions, deletions and substitutions', () => {
   assert.equal(levenshtein([...'kitten'], [...'sitting']), 3);
@@ -44,4 +45,17 @@ test('empty expected text gives 0 for an empty answer and 1 otherwise', () => {
   assert.equal(wordErrorRate('', ''), 0);
   assert.equal(wordErrorRate(' ', 'word'), 1);
   assert.equal(charErrorRate('abc', ''), 1);
+});
+
+test('the product agrees with an independent computation on varied strings', () => {
+  // A small deterministic generator: letters, spaces, line breaks, a non-BMP character.
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const alphabet = ['a', 'b', 'c', ' ', '\n', '.', 'É', '\u{1F600}'];
+  const text = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  for (let i = 0; i < 200; i++) {
+    const expected = text(Math.floor(next() * 30)), actual = text(Math.floor(next() * 30));
+    assert.equal(charErrorRate(expected, actual), referenceCer(expected, actual), JSON.stringify({ expected, actual }));
+    assert.equal(wordErrorRate(expected, actual), referenceWer(expected, actual), JSON.stringify({ expected, actual }));
+  }
 });

@@ -1,11 +1,13 @@
 // The real CLI on a copy of the sample project with the local engine: a first build, a no-op build, an
-// image change, a deleted output, a hand-edited output and --force (issue #2, "Done when" 1–5).
+// image change, a deleted output, a hand-edited output and --force (issue #2, "Done when" 1–5). The first
+// build is the shared fixture's (util/fixtures.ts): it runs once for every suite that needs a built sample.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { charErrorRate } from './util/cer.js';
-import { makeProject, read, runCli, summaryOf } from './util/rig.js';
+import { charErrorRate } from '../src/eval/text-metrics.js';
+import { builtSample, type BuiltSample } from './util/fixtures.js';
+import { read, runCli, summaryOf } from './util/rig.js';
 
 const P2 = 'Alabama:Howard College:1849:2';
 const OUT2 = 'dataset/output_results/Alabama/Howard College/1849/2.json';
@@ -14,12 +16,13 @@ const KEY3 = 'Alabama:Howard College:1849:3';
 
 describe('ocrmake build with the local engine', () => {
   let dir: string;
-  before(() => {
-    dir = makeProject();
+  let first: BuiltSample['firstBuild'];
+  before(async () => {
+    ({ dir, firstBuild: first } = await builtSample());
   });
 
   test('a first build builds every allow-listed page, reports progress and a summary, exits 0', async () => {
-    const r = await runCli(dir, ['build']);
+    const r = first;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /No GEMINI_API_KEY or GOOGLE_API_KEY is set: using the offline local engine/);
     assert.match(r.stdout, /plan: 12 stale \(stale: new 12\); 0 to restore, 12 to send/);

@@ -60,7 +60,7 @@ const contextSensitive: Replier = (request) => {
 describe('rounds of 3 books × 12 pages, 100 pages a batch and 10 batches at once', { concurrency: 3 }, () => {
   const expected = { exact: { rounds: 12, requests: 36 }, draft: { rounds: 2, requests: 36 + 30 }, speculative: { rounds: 2, requests: 36 + 30 } };
   for (const mode of ['exact', 'draft', 'speculative'] as const) {
-    test(`${mode}: ${expected[mode].rounds} rounds and ${expected[mode].requests} requests, as the dry run predicts`, { timeout: 120_000 }, async () => {
+    test(`${mode}: ${expected[mode].rounds} rounds and ${expected[mode].requests} requests, as the dry run predicts`, async () => {
       const fake = await startFake({ batchTiming: 'manual' });
       try {
         const dir = collection(3, 12, `{ mode: '${mode}' }`);
@@ -95,7 +95,7 @@ describe('rounds of 3 books × 12 pages, 100 pages a batch and 10 batches at onc
 
 // Independent projects and fakes: three at a time (they mostly wait on polls and child processes).
 describe('context policies', { concurrency: 3 }, () => {
-  test('speculative ends where exact ends: every page\'s final request carried its predecessor\'s final context', { timeout: 180_000 }, async (t) => {
+  test('speculative ends where exact ends: every page\'s final request carried its predecessor\'s final context', async (t) => {
     const exactFake = await startFake({ replier: contextSensitive });
     const specFake = await startFake({ replier: contextSensitive, batchTiming: 'manual' });
     try {
@@ -155,7 +155,7 @@ describe('context policies', { concurrency: 3 }, () => {
     return { json };
   };
 
-  test('switching context.mode re-plans the pages whose request changes; switching back restores them with no request', { timeout: 180_000 }, () =>
+  test('switching context.mode re-plans the pages whose request changes; switching back restores them with no request', () =>
     withFake(async (fake) => {
       const dir = collection(2, 6, `{ mode: 'exact' }`);
       expectExit(await buildAgainst(dir, fake), 0);
@@ -184,7 +184,7 @@ describe('context policies', { concurrency: 3 }, () => {
     }),
   );
 
-  test('a context that changes a page\'s text: switching to draft sends the changed pages, and switching back sends nothing', { timeout: 180_000 }, () =>
+  test('a context that changes a page\'s text: switching to draft sends the changed pages, and switching back sends nothing', () =>
     withFake(async (fake) => {
       const dir = collection(2, 6, `{ mode: 'exact' }`);
       expectExit(await buildAgainst(dir, fake), 0);
@@ -216,7 +216,7 @@ describe('context policies', { concurrency: 3 }, () => {
     }, { replier: contextEchoing }),
   );
 
-  test('draft from local OCR: every page goes out in one round, and the drafts cost no request', { timeout: 180_000 }, async () => {
+  test('draft from local OCR: every page goes out in one round, and the drafts cost no request', async () => {
     const fake = await startFake({ batchTiming: 'manual' });
     try {
       const dir = collection(2, 5, `{ mode: 'draft', draft: 'local' }`);
@@ -236,7 +236,7 @@ describe('context policies', { concurrency: 3 }, () => {
     }
   });
 
-  test('a deadline sends through interactive calls the pages that batch rounds would finish too late, and says what it cost', { timeout: 180_000 }, async () => {
+  test('a deadline sends through interactive calls the pages that batch rounds would finish too late, and says what it cost', async () => {
     const fake = await startFake({ batchTiming: 'manual' });
     try {
       // Book 1 has 12 pages, book 2 has 4. At 1 h a round, 5.5 h affords 5 rounds: book 1's first 7 pages go
@@ -268,7 +268,7 @@ describe('context policies', { concurrency: 3 }, () => {
     }
   });
 
-  test('the tail plans with the batch turnaround measured on the project\'s batches', { timeout: 180_000 }, () =>
+  test('the tail plans with the batch turnaround measured on the project\'s batches', () =>
     withFake(async (fake: FakeGemini) => {
       const dir = collection(2, 4, `{ mode: 'exact' }`);
       expectExit(await buildAgainst(dir, fake), 0);

@@ -117,7 +117,7 @@ function buildAndKill(dir: string, m: Moment): Promise<Killed> {
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`build did not end\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 60_000);
+    }, 300_000);
     child.on('close', (code, signal) => {
       clearTimeout(guard);
       for (const t of timers) clearTimeout(t);
@@ -131,7 +131,7 @@ function walk(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 }
 
-test('kill -9 at random moments loses nothing and pays for nothing twice', { timeout: 180_000 }, async (t) => {
+test('kill -9 at random moments loses nothing and pays for nothing twice', async (t) => {
   const seed = Number(process.env['OCRMAKE_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
   const moments = schedule(prng(seed));
   const describe = (m: Moment) => JSON.stringify(m);

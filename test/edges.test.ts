@@ -186,14 +186,16 @@ describe('2. wildcard values and names', { concurrency: 2 }, () => {
         fake.faults.clear();
         fake.faults.route(route, 'hang', 'always');
         const run = background(dir, ['build', '--json', '--poll-seconds', '0.05'], geminiEnv(fake));
-        await until(() => fake.requestsFor(route).length > 0, 30_000, `a ${route} request`);
+        await until(() => fake.requestsFor(route).length > 0, 300_000, `a ${route} request`);
         const sent = Date.now();
         run.child.kill('SIGTERM');
         const end = await run.done;
         const took = Date.now() - sent;
         t.diagnostic(`${route} hanging: SIGTERM to exit in ${took} ms`);
         assert.equal(end.code, 130, `${route}: exit 130\n${end.stderr}`);
-        assert.ok(took < 15_000, `${route}: stopped in ${took} ms`);
+        // A SIGTERM not honoured leaves the build hanging on the held request for good: this bound catches that,
+        // not a busy machine (idle, the figure above is well under 2 s).
+        assert.ok(took < 120_000, `${route}: stopped in ${took} ms`);
         assert.match(end.stderr, /interrupted: the cache is saved; run the build again to continue/);
       }
       fake.faults.clear();
@@ -350,7 +352,7 @@ describe('5. a batch that is gone for good does not strand its pages', { concurr
       async (fake) => {
         const dir = alabama(2);
         const run = background(dir, ['build', '--json', '--poll-seconds', '0.05'], geminiEnv(fake));
-        await until(() => fake.batches().length === 1 && fake.counters.batch_get > 0, 30_000, 'a batch in flight');
+        await until(() => fake.batches().length === 1 && fake.counters.batch_get > 0, 300_000, 'a batch in flight');
         run.child.kill('SIGTERM');
         assert.equal((await run.done).code, 130);
         const listed = await runCli(dir, ['batches'], { env: geminiEnv(fake) });
@@ -483,7 +485,7 @@ describe('7. hand edits are sacred', { concurrency: 2 }, () => {
         const prompt = path.join(dir, 'prompts/page_ocr/v1.ejs');
         fs.writeFileSync(prompt, fs.readFileSync(prompt, 'utf8').replace('Answer with JSON only', 'Answer with JSON only, please'));
         const run = background(dir, ['build', '--json', '--poll-seconds', '0.05'], geminiEnv(fake));
-        await until(() => fake.batches().length === 2, 30_000, 'the new batch');
+        await until(() => fake.batches().length === 2, 300_000, 'the new batch');
         const mine = '{"mine": true}\n';
         write(dir, outputOf(1), mine);
         fake.advanceBatches();
@@ -530,7 +532,7 @@ describe('8. the lock must hold', { concurrency: 2 }, () => {
     const dir = alabama(1);
     const watch = background(dir, ['watch', '--engine', 'local', '--json'], {});
     try {
-      await until(() => /"state":"watching"/.test(watch.out()), 60_000, 'watch to settle');
+      await until(() => /"state":"watching"/.test(watch.out()), 300_000, 'watch to settle');
       fs.rmSync(path.join(dir, '.ocrcache'), { recursive: true, force: true });
       const second = await runCli(dir, ['build', '--engine', 'local']);
       assert.equal(second.code, 3, second.stderr);

@@ -110,6 +110,24 @@ describe('ocrmake failures and retry against the fake Gemini server', () => {
     assert.match(r.stdout, /^failed or dead now:$/m);
     assert.match(r.stdout, /^ {2}dead +3\/3 +Alabama:Howard College:1849:2 +schema-error: the reply does not match the rule's schema/m);
     assert.match(r.stdout, /^ {2}failed +1\/3 +Virginia:Hampden-Sydney College:1851:4 +truncated: /m);
+    assert.doesNotMatch(r.stdout, /and \d+ more/);
+  });
+
+  test('failures --limit N lists N pages failed or dead now, and with a key the newest N attempts', async () => {
+    const r = await cli('failures', '--limit', '1');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}dead +3\/3 +Alabama:Howard College:1849:2 /m);
+    assert.doesNotMatch(r.stdout, /Virginia:Hampden-Sydney College:1851:4/);
+    assert.match(r.stdout, /^ {2}… and 1 more \(--limit 2 lists them all; --json has them too\)$/m);
+    assert.equal(json(await cli('failures', '--json', '--limit', '1')).current.length, 1);
+    assert.equal(json(await cli('failures', '--json')).current.length, 2, 'JSON has every page unless --limit is given');
+    const h = await cli('failures', DEAD, '--limit', '1');
+    assert.match(h.stdout, /3 failed attempts recorded, 3 for the current request; the newest 1 shown \(--limit\)/);
+    assert.match(h.stdout, /^ {2}3\. \S+ {2}[a-z-]+ {2}attempt 3$/m);
+    assert.doesNotMatch(h.stdout, /^ {2}[12]\. /m);
+    const bad = await cli('failures', '--limit', '-1');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--limit must be a whole number, 0 or more/);
   });
 
   test('failures --json: totals, groups and the current failures', async () => {

@@ -6,6 +6,7 @@
 //   POST /api/project/register    -> {project:{id, name}}
 //   GET  /api/project?id=…        -> {id, name}
 //   GET  /version                 -> {}   (no logs3_payload_max_bytes: the SDK never uses overflow uploads)
+//   POST /api/experiment/register -> {project:{id, name}, experiment:{id, name, created}}   (`ocrmake try`)
 //   POST /logs3                   -> {}   (rows kept)
 //   POST /attachment              -> {signedUrl: <this server>/upload/<key>, headers: {}}
 //   PUT  /upload/<key>            -> 200
@@ -34,6 +35,8 @@ export interface FakeBraintrust {
   rows(): BtRow[];
   /** Projects registered, by name. */
   readonly projects: ReadonlyMap<string, string>;
+  /** Experiments registered, in order: their id, name, project and the metadata sent. */
+  readonly experiments: ReadonlyArray<{ id: string; name: string; project: string; metadata: unknown }>;
   /** Unknown routes hit (should stay empty). */
   readonly unknown: readonly string[];
   close(): Promise<void>;
@@ -43,6 +46,7 @@ export async function startFakeBraintrust(): Promise<FakeBraintrust> {
   const requests: LoggedBtRequest[] = [];
   const rawRows: BtRow[] = [];
   const projects = new Map<string, string>();
+  const experiments: Array<{ id: string; name: string; project: string; metadata: unknown }> = [];
   const unknown: string[] = [];
   const sockets = new Set<Socket>();
   let url = '';
@@ -73,6 +77,14 @@ export async function startFakeBraintrust(): Promise<FakeBraintrust> {
           const name = String(parsed().project_name ?? 'project');
           if (!projects.has(name)) projects.set(name, `proj-${projects.size + 1}`);
           return reply(200, { project: { id: projects.get(name), name } });
+        }
+        case 'POST /api/experiment/register': {
+          const body = parsed();
+          const project = String(body.project_name ?? 'project');
+          if (!projects.has(project)) projects.set(project, `proj-${projects.size + 1}`);
+          const experiment = { id: `exp-${experiments.length + 1}`, name: String(body.experiment_name ?? `experiment-${experiments.length + 1}`), project, metadata: body.metadata ?? null };
+          experiments.push(experiment);
+          return reply(200, { project: { id: projects.get(project), name: project }, experiment: { id: experiment.id, name: experiment.name, created: new Date(0).toISOString() } });
         }
         case 'GET /api/project': {
           const id = query.get('id');
@@ -115,6 +127,7 @@ export async function startFakeBraintrust(): Promise<FakeBraintrust> {
     requests,
     rawRows,
     projects,
+    experiments,
     unknown,
     rows: () => mergeRows(rawRows),
     close: () =>

@@ -27,7 +27,7 @@ after(async () => {
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
-function client(fake: FakeGemini, apiKey = 'test-key', timeout = 10_000): GoogleGenAI {
+function client(fake: FakeGemini, apiKey = 'test-key', timeout = 60_000): GoogleGenAI {
   return new GoogleGenAI({ apiKey, apiVersion: 'v1beta', httpOptions: { baseUrl: fake.url, timeout } });
 }
 
@@ -198,7 +198,7 @@ describe('fake Gemini: across processes and API versions', () => {
       const script = `
         import { GoogleGenAI } from '@google/genai';
         import { readFileSync } from 'node:fs';
-        const ai = new GoogleGenAI({ apiVersion: 'v1beta', httpOptions: { timeout: 10000 } });
+        const ai = new GoogleGenAI({ apiVersion: 'v1beta', httpOptions: { timeout: 60000 } });
         const file = await ai.files.upload({ file: process.env.JSONL, config: { mimeType: 'jsonl' } });
         let job = await ai.batches.create({ model: 'gemini-2.5-flash', src: file.name, config: { displayName: 'child' } });
         const states = [];
@@ -215,7 +215,7 @@ describe('fake Gemini: across processes and API versions', () => {
       const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
         cwd: fileURLToPath(new URL('../..', import.meta.url)),
         env: { ...env, GOOGLE_GEMINI_BASE_URL: fake.url, GEMINI_API_KEY: 'test-key', JSONL: jsonl, OUT: join(dir, 'child-out.jsonl') },
-        timeout: 8000,
+        timeout: 60_000,
       });
       assert.deepEqual(JSON.parse(stdout), { states: ['JOB_STATE_PENDING', 'JOB_STATE_RUNNING', 'JOB_STATE_SUCCEEDED'], keys: ['child/p1', 'child/p2'] });
       assert.deepEqual([...fake.contextByKey()], [['child/p1', null], ['child/p2', 'ctx']]);
@@ -544,7 +544,8 @@ describe('fake Gemini: scripted faults', () => {
       while (fake.counters.batch_get === 0) await new Promise((r) => setTimeout(r, 5));
       const closing = Date.now();
       await fake.close();
-      assert.ok(Date.now() - closing < 1000);
+      // At once: long before the client's own 60 s timeout would have ended it.
+      assert.ok(Date.now() - closing < 20_000, `close() took ${Date.now() - closing} ms`);
       const error = await hung;
       assert.ok(error instanceof TypeError && error.message === 'fetch failed');
       assert.equal(fake.counters.auth_failures, 1);

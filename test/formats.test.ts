@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeFixtures, makeGermanPage, type Manifest } from '../scripts/make-fixtures.js';
-import { charErrorRate } from './util/cer.js';
+import { charErrorRate } from '../src/eval/text-metrics.js';
 import { makeProject, read, REPO, runCli, summaryOf, write } from './util/rig.js';
 import { SYSTEM_TESSDATA } from '../src/fingerprint/local-ocr.js';
 

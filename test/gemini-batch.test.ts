@@ -348,7 +348,7 @@ describe('gemini-batch: per-record failures, dead pages and failed batches', { c
     const dir = alabamaProject(2);
     await withFake(async (fake) => {
       fake.faults.batch('FAILED', 'always');
-      const r = await buildAgainst(dir, fake, [], 60_000);
+      const r = await buildAgainst(dir, fake);
       const s = expectExit(r, 1);
       const stopped = eventsOf(r, 'stopped');
       assert.equal(stopped.length, 1);

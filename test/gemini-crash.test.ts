@@ -23,8 +23,13 @@ const ARGS = ['build', '--json', '--poll-seconds', '0.05'];
 interface Scenario {
   name: string;
   timing?: BatchTiming;
-  /** Slows the fake down so the kill lands where it should. */
-  arm(fake: FakeGemini): void;
+  /**
+   * Holds the fake's answer to a request (until `held` settles) so that the kill lands where it should,
+   * however slow the machine: no timing is guessed.
+   */
+  arm(fake: FakeGemini, held: Promise<void>): void;
+  /** When the held requests are let go: at the kill (default), or once the next build lists batches. */
+  release?: 'at-kill' | 'when-listed';
   /** True at the moment to kill, given the fake and the events printed so far. */
   killWhen(fake: FakeGemini, events: readonly any[]): boolean;
   /** Waits after the kill before the next build (e.g. until a delayed create has landed). */
@@ -40,38 +45,40 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   {
     name: '(a) during image uploads',
-    arm: (f) => f.faults.route('upload_chunk', { kind: 'delay', ms: 1500 }, 'always'),
+    arm: (f, held) => f.faults.route('upload_chunk', { kind: 'hold', until: held }, 'always'),
     killWhen: (f) => f.counters.upload_chunk >= 1,
     reattach: false,
   },
   {
     name: '(b) between batch create and recording the job',
-    arm: (f) => f.faults.route('create', { kind: 'delay', ms: 1000 }, 1),
+    arm: (f, held) => f.faults.route('create', { kind: 'hold', until: held }, 1),
     killWhen: (f) => f.counters.create >= 1,
-    // The fake creates the batch when the delay ends, after the client died: the next build must find it.
-    settle: (f) => until(() => f.batches().length === 1, 5000, 'the delayed create to land'),
+    // The fake creates the batch when it is let go, after the client died: the next build must find it.
+    settle: (f) => until(() => f.batches().length === 1, 60_000, 'the held create to land'),
     reattach: true,
   },
   {
     name: '(b2) between batch create and recording the job, restarted before the create lands',
-    arm: (f) => f.faults.route('create', { kind: 'delay', ms: 1500 }, 1),
+    arm: (f, held) => f.faults.route('create', { kind: 'hold', until: held }, 1),
     killWhen: (f) => f.counters.create >= 1,
-    // The next build lists batches before the dead process's create has landed. The intent was recorded as
-    // `creating`, so instead of dropping it (and paying for an orphan batch) recovery keeps looking for it
-    // until it appears, then re-attaches it.
-    after: (f) => until(() => f.batches().length >= f.counters.create, 5000, 'the delayed create to land'),
+    // The next build lists batches before the dead process's create has landed (it is let go only then). The
+    // intent was recorded as `creating`, so instead of dropping it (and paying for an orphan batch) recovery
+    // keeps looking for it until it appears, then re-attaches it.
+    release: 'when-listed',
+    after: (f) => until(() => f.batches().length >= f.counters.create, 60_000, 'the held create to land'),
     reattach: true,
   },
   {
     name: '(c) while polling',
     timing: { pendingPolls: 4, runningPolls: 4 },
-    arm: () => {},
+    // The second poll is held: the batch is certainly still running at the kill.
+    arm: (f, held) => f.faults.route('batch_get', { kind: 'hold', until: held }, 'always', () => f.counters.batch_get >= 2),
     killWhen: (f) => f.counters.batch_get >= 2,
     reattach: true,
   },
   {
     name: '(d) while the results download',
-    arm: (f) => f.faults.route('download', { kind: 'delay', ms: 1500 }, 1),
+    arm: (f, held) => f.faults.route('download', { kind: 'hold', until: held }, 1),
     killWhen: (f) => f.counters.download >= 1,
     reattach: true,
   },
@@ -112,7 +119,7 @@ function buildAndKill(dir: string, env: Record<string, string>, fake: FakeGemini
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the build never reached its kill moment\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 30_000);
+    }, 600_000);
     child.on('close', (_code, signal) => {
       clearInterval(poll);
       clearTimeout(guard);
@@ -126,16 +133,22 @@ let groundTruth: GroundTruth | undefined;
 // Each scenario has its own fake and project, and mostly waits on polls: three at a time keep the file short.
 describe('SIGKILL during a gemini-batch build', { concurrency: 3 }, () => {
   for (const s of SCENARIOS) {
-    test(`SIGKILL ${s.name}: the next build re-attaches, pays for no page twice, and finishes`, { timeout: 120_000, ...(s.todo ? { todo: s.todo } : {}) }, async (t) => {
+    test(`SIGKILL ${s.name}: the next build re-attaches, pays for no page twice, and finishes`, { ...(s.todo ? { todo: s.todo } : {}) }, async (t) => {
       groundTruth ??= await loadGroundTruth(path.join(REPO, 'dataset'));
       const fake = await startFakeGemini({ groundTruth, startTime: Date.now(), ...(s.timing ? { batchTiming: s.timing } : {}) });
       try {
         const dir = makeProject({ books: BOOKS });
         const env = { GEMINI_API_KEY: 'test-key', GOOGLE_GEMINI_BASE_URL: fake.url, OCRMAKE_RETRY_BASE_MS: '20' };
-        s.arm(fake);
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        s.arm(fake, held);
         const killed = await buildAndKill(dir, env, fake, s.killWhen);
         assert.ok(killed.killed, `the build finished before the kill\n${killed.stderr}`);
         fake.faults.clear();
+        if (s.release === 'when-listed') {
+          const listed = fake.counters.batch_list;
+          void until(() => fake.counters.batch_list > listed, 120_000, 'the next build to list batches').then(release, release);
+        } else release();
         await s.settle?.(fake);
         const batchesAtKill = fake.batches().map((b) => b.name);
 
@@ -182,7 +195,7 @@ describe('SIGKILL during a gemini-batch build', { concurrency: 3 }, () => {
   }
 });
 
-test('SIGKILL during an ambiguous create while the batch list fails: nothing is created twice; every page is built once', { timeout: 120_000 }, async (t) => {
+test('SIGKILL during an ambiguous create while the batch list fails: nothing is created twice; every page is built once', async (t) => {
   groundTruth ??= await loadGroundTruth(path.join(REPO, 'dataset'));
   const fake = await startFakeGemini({ groundTruth, startTime: Date.now() });
   try {
@@ -226,7 +239,7 @@ describe('SIGKILL during a speculative build', { concurrency: 2 }, () => {
     { name: 'while the first results are ingested', when: (_f, events) => events.some((e) => e.event === 'built') },
   ];
   for (const k of kills) {
-    test(`SIGKILL ${k.name}: every request is sent once per fingerprint, and the outputs are exact's`, { timeout: 120_000 }, async (t) => {
+    test(`SIGKILL ${k.name}: every request is sent once per fingerprint, and the outputs are exact's`, async (t) => {
       const fake = await startFakeGemini({ startTime: Date.now(), batchTiming: { pendingPolls: 3, runningPolls: 3 } });
       const exactFake = await startFakeGemini({ startTime: Date.now() });
       try {

@@ -36,7 +36,7 @@ describe('run reports', () => {
       const ids = reportIds(dir);
       assert.equal(ids.length, 1, 'one report for one build');
       const id = ids[0]!;
-      assert.match(id, /^\d{8}-\d{6}-\d{3}-\d+$/);
+      assert.match(id, /^\d{8}-\d{6}$/, 'a short id: the start, UTC, to the second');
       const rep = readReport(dir, id);
 
       // Counts and totals agree with the build's own summary.
@@ -99,7 +99,7 @@ describe('run reports', () => {
       assert.ok(failureRows.some((l) => l.includes(ONCE) && l.includes('json-error')));
       assert.match(md, /Cost: \$[\d.]+ \(gemini-batch, batch half price, gemini-3\.8-flash; prices as of/);
 
-      // runs --json lists it; runs <id> prints its Markdown; a prefix is enough.
+      // runs --json lists it; runs <id> prints its Markdown; a prefix, any unique part, or `latest` is enough.
       const env = geminiEnv(fake);
       const list = await runCli(dir, ['runs', '--json'], { env });
       assert.equal(list.code, 0, list.stderr);
@@ -109,9 +109,11 @@ describe('run reports', () => {
         id, command: 'build', outcome: 'failed', startedAt: rep.startedAt, seconds: rep.seconds, engine: 'gemini-batch', built: 5, restored: 0, failed: 4,
         requests: rep.counts.requests, tokensIn: rep.tokens.in, tokensOut: rep.tokens.out, costUsd: rep.costUsd,
       });
-      const shown = await runCli(dir, ['runs', id.slice(0, 20)], { env });
-      assert.equal(shown.code, 0, shown.stderr);
-      assert.equal(shown.stdout, md);
+      for (const name of [id, id.slice(0, 11), id.slice(9), 'latest']) {
+        const shown = await runCli(dir, ['runs', name], { env });
+        assert.equal(shown.code, 0, `runs ${name}: ${shown.stderr}`);
+        assert.equal(shown.stdout, md, `runs ${name}`);
+      }
       const missing = await runCli(dir, ['runs', 'nope'], { env });
       assert.equal(missing.code, 2);
       assert.match(missing.stderr, /no run "nope" in \.ocrcache\/runs/);
@@ -128,6 +130,10 @@ describe('run reports', () => {
       assert.match(lines[0]!, /^ID\s+STARTED \(UTC\)\s+COMMAND\s+OUTCOME\s+DURATION\s+BUILT\s+RESTORED\s+FAILED\s+REQUESTS\s+COST$/);
       assert.ok(lines[1]!.startsWith(reportIds(dir)[1]!), 'newest first');
       assert.ok(lines[2]!.startsWith(id));
+      assert.equal((await runCli(dir, ['runs', 'latest'], { env })).stdout, readMarkdown(dir, reportIds(dir)[1]!), 'latest is the newest');
+      const ambiguous = await runCli(dir, ['runs', id.slice(0, 8)], { env });
+      assert.equal(ambiguous.code, 2);
+      assert.match(ambiguous.stderr, new RegExp(`"${id.slice(0, 8)}" matches 2 runs .*; give more of the id`));
       const limited = JSON.parse((await runCli(dir, ['runs', '--json', '--limit', '1'], { env })).stdout);
       assert.equal(limited.runs.length, 1);
       assert.equal(limited.total, 2);
@@ -142,9 +148,8 @@ describe('run reports', () => {
       const w = new WatchSession(dir, ['--poll-seconds', '0.05', '--debounce', '100'], geminiEnv(fake));
       try {
         await w.build('the first build');
+        // "watching" comes once the watcher's first scan of the folders is done: a change now is seen.
         await w.next((e) => e.event === 'watch' && /up to date/.test(e.message), 'up to date');
-        // chokidar's scan of the output folders settles after the first build; a change before may pass unseen.
-        await new Promise((r) => setTimeout(r, 1500));
         fs.rmSync(path.join(dir, `dataset/output_results/${ALABAMA}/2.json`));
         await w.build('the build after the deletion');
         await waitUntil(() => reportIds(dir).length >= before + 2, 'the second report');

@@ -33,7 +33,7 @@ function leaks(where: string, bytes: Buffer): string[] {
   return out;
 }
 
-test('the Gemini API key appears in no output, log, cache or result file', { timeout: 240_000 }, async (t) => {
+test('the Gemini API key appears in no output, log, cache or result file', async (t) => {
   const groundTruth = await loadGroundTruth(path.join(REPO, 'dataset'));
   const good = await startFakeGemini({ groundTruth, apiKey: KEY, startTime: Date.now() });
   const wrong = await startFakeGemini({ groundTruth, apiKey: 'other', startTime: Date.now() });

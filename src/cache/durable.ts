@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { syncGroup, tempPath, writeFileAtomic } from '../util/fs.js';
 import { crashPoint } from './crash-points.js';
@@ -23,7 +24,8 @@ const FOLD_MIN_BYTES = 256 * 1024;
 
 let sqlPromise: Promise<SqlJsStatic> | null = null;
 async function sql(): Promise<SqlJsStatic> {
-  sqlPromise ??= import('sql.js').then((m) => m.default());
+  // require, not import: sql.js is CommonJS, and an ESM import scans it for export names first.
+  sqlPromise ??= (createRequire(import.meta.url)('sql.js') as typeof import('sql.js').default)();
   return sqlPromise;
 }
 

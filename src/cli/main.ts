@@ -96,6 +96,88 @@ export async function main(rawArgv: string[]): Promise<number> {
           ),
       )
       .command(
+        'eval [selectors..]',
+        'score outputs against the ground truth (CER, WER; field accuracy for JSON truth): per page, per chain, overall',
+        (y) =>
+          y
+            .positional('selectors', { type: 'string', array: true, describe: 'a key, a path, or wildcard=value / wildcard=from..to' })
+            .options({
+              ...common,
+              variant: { type: 'string', default: 'current', describe: 'score this variant\'s outputs (from its area) instead of the real ones ("current")' },
+              csv: { type: 'string', describe: 'write the scores (a row per page, chain and overall) to this CSV file; - for stdout' },
+              engine: { choices: ENGINES, describe: 'open the project as this engine would' },
+            })
+            .check((a) => a.csv !== '' || '--csv needs a file name, or - for stdout'),
+        (a) => run(import('./commands/eval.js').then((m) => m.evalCommand({ selectors: a.selectors ?? [], variant: a.variant, json: a.json, csv: a.csv, engine: a.engine }))),
+      )
+      .command(
+        'try <variant> [selectors..]',
+        'build a variant (other prompt, model, generation config or context policy) into its own area, never into the outputs; show its cost first and its scores after',
+        (y) =>
+          y
+            .positional('variant', { type: 'string', demandOption: true, describe: 'a variant of the ocrfile\'s variants, or a new name with --prompt/--model/--generation-config/--context' })
+            .positional('selectors', { type: 'string', array: true, describe: 'a key, a path, or wildcard=value / wildcard=from..to' })
+            .options({
+              ...common,
+              sample: { type: 'number', describe: 'try on this many pages: the first page of every book, then the second, … (the same pages for every variant)' },
+              'dry-run': { type: 'boolean', default: false, describe: 'show the plan and the cost estimate; send nothing' },
+              engine: { choices: ENGINES, describe: 'override the ocrfile\'s engine' },
+              quiet: { type: 'boolean', default: false, describe: 'print only warnings, errors, the summary and the scores' },
+              'poll-seconds': { type: 'number', describe: 'seconds between batch status polls (fractions allowed)' },
+              'max-cost': { type: 'number', describe: 'USD: refuse to start (exit 1, nothing sent) if the estimated cost is above this' },
+              prompt: { type: 'string', describe: 'a variant not in the ocrfile: this prompt template' },
+              model: { type: 'string', describe: 'a variant not in the ocrfile: this model' },
+              'generation-config': { type: 'string', describe: 'a variant not in the ocrfile: this generationConfig (JSON)' },
+              context: { choices: ['exact', 'draft', 'speculative'] as const, describe: 'a variant not in the ocrfile: this context mode' },
+            })
+            .check((a) => {
+              if (a.sample !== undefined && !(Number.isInteger(a.sample) && a.sample >= 1)) return '--sample must be a whole number of pages, 1 or more';
+              if (a['poll-seconds'] !== undefined && !(a['poll-seconds'] > 0)) return '--poll-seconds must be a number above 0';
+              if (a['max-cost'] !== undefined && !(a['max-cost'] >= 0)) return '--max-cost must be an amount in USD, 0 or more';
+              if (a['generation-config'] !== undefined) {
+                try {
+                  const g = JSON.parse(a['generation-config']) as unknown;
+                  if (typeof g !== 'object' || g === null || Array.isArray(g)) return '--generation-config must be a JSON object, e.g. \'{"temperature":0}\'';
+                } catch (err) {
+                  return `--generation-config is not JSON (${(err as Error).message}); give an object, e.g. '{"temperature":0}'`;
+                }
+              }
+              return true;
+            }),
+        (a) => {
+          const settings = {
+            ...(a.prompt !== undefined ? { prompt: a.prompt } : {}),
+            ...(a.model !== undefined ? { model: a.model } : {}),
+            ...(a['generation-config'] !== undefined ? { generationConfig: JSON.parse(a['generation-config']) as Record<string, unknown> } : {}),
+            ...(a.context !== undefined ? { context: { mode: a.context } } : {}),
+          };
+          return run(
+            import('./commands/try.js').then((m) =>
+              m.tryCommand({
+                name: a.variant, selectors: a.selectors ?? [], sample: a.sample, dryRun: a['dry-run'], engine: a.engine, json: a.json, quiet: a.quiet,
+                pollSeconds: a['poll-seconds'], maxCost: a['max-cost'], settings: Object.keys(settings).length > 0 ? settings : undefined,
+              }),
+            ),
+          );
+        },
+      )
+      .command(
+        'compare <a> <b> [selectors..]',
+        'compare two variants (or "current", the real outputs) page by page: scores against the ground truth, text differences, tokens and cost',
+        (y) =>
+          y
+            .positional('a', { type: 'string', demandOption: true, describe: 'a variant, or current' })
+            .positional('b', { type: 'string', demandOption: true, describe: 'a variant, or current' })
+            .positional('selectors', { type: 'string', array: true, describe: 'a key, a path, or wildcard=value / wildcard=from..to' })
+            .options({
+              ...common,
+              diffs: { type: 'number', default: 3, describe: 'text differences shown per page (0: none)' },
+              html: { type: 'string', describe: 'also write a side-by-side HTML view (the scan, both outputs) to this file' },
+              engine: { choices: ENGINES, describe: 'open the projects as this engine would' },
+            }),
+        (a) => run(import('./commands/compare.js').then((m) => m.compareCommand({ a: a.a, b: a.b, selectors: a.selectors ?? [], json: a.json, diffs: a.diffs, html: a.html, engine: a.engine }))),
+      )
+      .command(
         'watch',
         'keep every page up to date as images, prompts, rules, the ocrfile and outputs change',
         (y) =>
@@ -131,10 +213,12 @@ export async function main(rawArgv: string[]): Promise<number> {
               by: { type: 'string', default: 'class', describe: 'group the summary by class, chain, or a wildcard of the pattern (e.g. state)' },
               csv: { type: 'string', describe: 'write every failure-log row (of the selected pages) to this CSV file; - for stdout' },
               verbose: { type: 'boolean', default: false, describe: 'history: add the generation config, stack, raw response and extracted text' },
+              limit: { type: 'number', describe: 'list at most N pages failed or dead now (default 20; 0: all); with selectors, the newest N attempts of each page' },
               engine: { choices: ENGINES, describe: 'judge failed and dead as this engine would plan' },
             })
-            .check((a) => a.csv !== '' || '--csv needs a file name, or - for stdout'),
-        (a) => run(import('./commands/failures.js').then((m) => m.failures({ selectors: a.selectors ?? [], by: a.by, csv: a.csv, json: a.json, verbose: a.verbose, engine: a.engine }))),
+            .check((a) => a.csv !== '' || '--csv needs a file name, or - for stdout')
+            .check((a) => a.limit === undefined || (Number.isInteger(a.limit) && a.limit >= 0) || '--limit must be a whole number, 0 or more'),
+        (a) => run(import('./commands/failures.js').then((m) => m.failures({ selectors: a.selectors ?? [], by: a.by, csv: a.csv, json: a.json, verbose: a.verbose, limit: a.limit, engine: a.engine }))),
       )
       .command(
         'retry [selectors..]',
@@ -183,7 +267,7 @@ export async function main(rawArgv: string[]): Promise<number> {
         'list recent build and watch runs, or show one run\'s report',
         (y) =>
           y
-            .positional('id', { type: 'string', describe: 'a run id (or a unique prefix of one) from the list' })
+            .positional('id', { type: 'string', describe: 'a run id from the list, any unique part of one, or latest' })
             .options({ ...common, limit: { type: 'number', default: 20, describe: 'how many runs to list, newest first' } })
             .check((a) => (Number.isInteger(a.limit) && a.limit > 0) || '--limit must be a whole number above 0'),
         (a) => run(import('./commands/runs.js').then((m) => m.runs({ id: a.id, json: a.json, limit: a.limit }))),
@@ -208,9 +292,13 @@ export async function main(rawArgv: string[]): Promise<number> {
           y.options({
             out: { type: 'string', describe: 'write the page to this file' },
             open: { type: 'boolean', default: false, describe: 'open it in the default browser' },
+            thumbnails: { type: 'number', default: 200, describe: 'embed the scan thumbnail and output of this many pages (those needing attention first); the others are linked' },
+            'link-images': { type: 'boolean', default: false, describe: 'embed no thumbnails: show every scan from its file, linked relative to the report (huge collections)' },
+            variant: { type: 'string', describe: 'show this variant\'s outputs (from ocrmake try) beside the pages\' own, its pages first' },
             engine: { choices: ENGINES, describe: 'plan states as this engine would' },
-          }),
-        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, engine: a.engine }))),
+          })
+          .check((a) => (Number.isInteger(a.thumbnails) && a.thumbnails >= 0) || '--thumbnails must be a whole number, 0 or more'),
+        (a) => run(import('./commands/report.js').then((m) => m.report({ out: a.out, open: a.open, thumbnails: a.thumbnails, linkImages: a['link-images'], variant: a.variant, engine: a.engine }))),
       )
       .command(
         'batches',
@@ -273,7 +361,7 @@ function chooseOcrfile(option: string | undefined, command: string): void {
   process.env['OCRMAKE_CONFIG'] = file;
 }
 
-const COMMANDS = ['init', 'import-seed', 'build', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];
+const COMMANDS = ['init', 'import-seed', 'build', 'eval', 'try', 'compare', 'watch', 'status', 'explain', 'failures', 'retry', 'adopt', 'gc', 'runs', 'graph', 'report', 'batches', 'cancel', 'clean'];
 
 /** yargs' complaint, restated to name the command, option or argument at fault and where help is. */
 function usageMessage(msg: string, argv: readonly string[]): string {

@@ -99,6 +99,24 @@ export interface RuleDefinition<T = any> {
   generationConfig?: Record<string, unknown>;
   /** Maps a tesseract.js result onto the schema for the offline `local` engine. */
   fromLocalOcr?: (ocr: LocalOcrResult, page: PageInfo) => T;
+  /**
+   * The plain text of an output, for `ocrmake eval` (CER, WER). Default: every string under a key named
+   * `text`, depth first, one per line.
+   */
+  text?: (output: T) => string;
+}
+
+/** Request settings tried beside the rule's own with `ocrmake try NAME` (README "Prompt iteration"). */
+export interface VariantDefinition {
+  /** Another prompt template. */
+  prompt?: string;
+  model?: string;
+  mediaResolution?: RuleDefinition['mediaResolution'];
+  thinking?: RuleDefinition['thinking'];
+  /** Replaces the rule's generationConfig. */
+  generationConfig?: Record<string, unknown>;
+  /** Another context policy (merged over the ocrfile's `context`). */
+  context?: OcrfileInput['context'];
 }
 
 export type EngineName = 'gemini-batch' | 'gemini' | 'local';
@@ -106,6 +124,8 @@ export type EngineName = 'gemini-batch' | 'gemini' | 'local';
 export type FilterValue = string | number | Array<string | number> | { from?: number; to?: number };
 
 export interface OcrfileInput {
+  /** What people call the collection: the title of `ocrmake report`. Default: the project folder's name. */
+  name?: string;
   pages: {
     /** Pattern whose matches decide which pages exist (optional; else the images decide). */
     allowList?: string;
@@ -161,6 +181,14 @@ export interface OcrfileInput {
     /** tesseract page segmentation mode, 0–13. Default 3 (fully automatic). */
     psm?: number;
   };
+  /**
+   * Ground truth for `ocrmake eval` and `compare`: a pattern with the pages' wildcards, of `.txt` files (the
+   * page's text) or `.json` files (the output in the rule's schema). `match` names, per list field, the item
+   * field that pairs output items with truth items (default: a `name`-like field).
+   */
+  groundTruth?: string | { pattern: string; match?: Record<string, string> };
+  /** Variants to try with `ocrmake try NAME` without touching the outputs; names: letters, digits, _ . - */
+  variants?: Record<string, VariantDefinition>;
 }
 
 export interface ImageOptions {

@@ -2,10 +2,10 @@
 // the read-only ResolvedConfig (defaults live only there), then named cross-field checks. Every problem is
 // collected and reported at once, each with its file and config path.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import * as z from 'zod';
 import { usageError, type Problem } from '../errors.js';
 import { parsePattern, type Pattern } from '../graph/pattern.js';
@@ -14,7 +14,7 @@ import { relPath } from '../util/fs.js';
 import { closest } from '../util/names.js';
 import { knownKeys, OcrfileShape } from './schema.js';
 import { modelOptions, type OptionProblem } from './model-options.js';
-import { DEFAULTS, DEFAULT_MODEL, durationMs, type Filter, type ResolvedConfig, type ResolvedRule } from './resolved.js';
+import { DEFAULTS, DEFAULT_MODEL, durationMs, type Filter, type GroundTruth, type ResolvedConfig, type ResolvedRule, type ResolvedVariant } from './resolved.js';
 import { IMAGE_ACCEPTS, resolveImages, resolveLocal } from './images.js';
 import type { FilterValue } from './define.js';
 
@@ -35,7 +35,12 @@ export function ocrfileOf(root: string, env: NodeJS.ProcessEnv = process.env): s
   return chosen && path.dirname(chosen) === path.resolve(root) ? chosen : path.join(root, OCRFILE);
 }
 
-export async function loadConfig(root: string, configFile = ocrfileOf(root)): Promise<ResolvedConfig> {
+export interface LoadOptions {
+  /** Variants added to (or replacing) the ocrfile's: `ocrmake try NAME --prompt …`, or a variant area's record. */
+  variants?: Readonly<Record<string, unknown>>;
+}
+
+export async function loadConfig(root: string, configFile = ocrfileOf(root), o: LoadOptions = {}): Promise<ResolvedConfig> {
   const file = path.resolve(root, configFile);
   const rel = relPath(root, file);
   if (!fs.existsSync(file)) {
@@ -47,7 +52,10 @@ export async function loadConfig(root: string, configFile = ocrfileOf(root)): Pr
       hint: chosen ? 'Check the path, or run ocrmake init to write one.' : `Create ${rel} in the project root (ocrmake init writes one; see README "ocrfile.ts"), or run ocrmake from the folder that has one, or name it with --config.`,
     }]);
   }
-  const { exported, imports } = await importOcrfile(root, file);
+  const { exported: fromFile, imports } = await importOcrfile(root, file);
+  const exported = o.variants && typeof fromFile === 'object' && fromFile !== null
+    ? { ...fromFile, variants: withExtras((fromFile as { variants?: Record<string, unknown> }).variants ?? {}, o.variants) }
+    : fromFile;
   const parsed = OcrfileShape.safeParse(exported, { reportInput: true });
   if (!parsed.success) throw usageError(parsed.error.issues.flatMap((issue) => shapeProblems(rel, issue)));
   const problems: Problem[] = [];
@@ -57,11 +65,18 @@ export async function loadConfig(root: string, configFile = ocrfileOf(root)): Pr
   return config;
 }
 
+/** The ocrfile's variants, then the extra ones it does not define (in that order: the order they are listed in). */
+function withExtras(fromFile: Record<string, unknown>, extra: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return { ...fromFile, ...Object.fromEntries(Object.entries(extra).filter(([name]) => !Object.hasOwn(fromFile, name))) };
+}
+
 /** This installation's zod (its package folder), for rules that import 'zod' from a folder without node_modules. */
 const ZOD = path.dirname(createRequire(import.meta.url).resolve('zod/package.json'));
 
 async function importOcrfile(root: string, file: string): Promise<{ exported: unknown; imports: string[] }> {
-  const { createJiti } = await import('jiti');
+  // require, not import: jiti is CommonJS, and an ESM import of it first scans its 190 kB bundle for export
+  // names (~40 ms of every command's start).
+  const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
   const here = fileURLToPath(import.meta.url);
   // ocrfiles and rules import 'ocrmake' (and maybe 'zod'): resolve both to this very installation, natively,
   // so a project needs no node_modules of its own and schemas are built by the zod we validate with.
@@ -181,20 +196,86 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
   const order = input.pages.order ?? 'page';
   const pageInFile = !image.wildcards.includes(order);
 
-  const r = input.rule;
+  const rule = resolveRule(root, rel, input.rule, 'rule', problems);
+  const promptPath = rule.promptPath;
+  const variants = new Map<string, ResolvedVariant>();
+  for (const [name, v] of Object.entries(input.variants ?? {})) {
+    const { context, ...ruleSettings } = v;
+    const vr = resolveRule(root, rel, { ...input.rule, ...ruleSettings }, `variants.${name}`, problems);
+    variants.set(name, Object.freeze({ name, settings: Object.freeze(JSON.parse(JSON.stringify(v)) as Record<string, unknown>), rule: vr, context: resolveContext({ ...input.context, ...context }) }));
+  }
+  let groundTruth: GroundTruth | null = null;
+  if (input.groundTruth !== undefined) {
+    const g = typeof input.groundTruth === 'string' ? { pattern: input.groundTruth } : input.groundTruth;
+    const p = pattern(g.pattern, 'groundTruth');
+    if (p) groundTruth = Object.freeze({ pattern: p, format: /\.json$/i.test(g.pattern) ? 'json' : 'text', match: Object.freeze({ ...(g.match ?? {}) }) });
+  }
+
+  const filters: Filter[] = Object.entries(input.filters ?? {}).map(([wildcard, value]) => makeFilter(wildcard, value));
+  for (const [wildcard, value] of Object.entries(input.filters ?? {})) {
+    if (typeof value === 'object' && !Array.isArray(value) && value.from !== undefined && value.to !== undefined && value.from > value.to) {
+      problems.push({ reason: 'config-invalid', file: rel, at: `filters.${wildcard}`, message: `the range from ${value.from} to ${value.to} is empty (from is above to), so no page would be built`, hint: `Swap them: { from: ${value.to}, to: ${value.from} }.` });
+    }
+  }
+  const exec = input.execution ?? {};
+  return Object.freeze({
+    root,
+    name: input.name ?? null,
+    file,
+    imports: Object.freeze([...new Set([...imports, ...(promptPath === null ? [] : [promptPath])])]),
+    allowList,
+    image,
+    order,
+    pageInFile,
+    keyWildcards: Object.freeze(pageInFile ? [...image.wildcards, order] : [...image.wildcards]),
+    target,
+    chainWildcards: Object.freeze(image.wildcards.filter((w) => w !== order)),
+    rule,
+    filters: Object.freeze(filters),
+    engine: input.engine ?? 'auto',
+    chain: input.chain ?? 'consecutive',
+    execution: Object.freeze({
+      maxAttempts: exec.maxAttempts ?? DEFAULTS.maxAttempts,
+      batchSize: exec.batchSize ?? DEFAULTS.batchSize,
+      maxConcurrentBatches: exec.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches,
+      pollSeconds: exec.pollSeconds ?? DEFAULTS.pollSeconds,
+      concurrency: exec.concurrency ?? null,
+      outageSeconds: exec.outageSeconds ?? DEFAULTS.outageSeconds,
+    }),
+    prices: Object.freeze({ ...(input.prices ?? {}) }),
+    braintrust: Object.freeze({ project: input.braintrust?.project ?? null }),
+    context: resolveContext(input.context),
+    images: resolveImages(input.images),
+    local: resolveLocal(root, input.local),
+    groundTruth,
+    variants,
+  });
+}
+
+function resolveContext(c: Parsed['context']): ResolvedConfig['context'] {
+  return Object.freeze({
+    mode: c?.mode ?? 'exact',
+    draft: c?.draft ?? 'first-pass',
+    deadline: c?.deadline ?? null,
+    turnaroundMs: c?.turnaround ? durationMs(c.turnaround) : null,
+  });
+}
+
+/** The rule's request settings (the ocrfile's rule, or a variant's settings over it at `at`). */
+function resolveRule(root: string, rel: string, r: Parsed['rule'], at: string, problems: Problem[]): ResolvedRule {
   let jsonSchema: Record<string, unknown> = {};
   try {
     const { $schema: _ignored, ...rest } = z.toJSONSchema(r.schema, { unrepresentable: 'any' }) as Record<string, unknown>;
     jsonSchema = rest;
   } catch (err) {
-    problems.push({ reason: 'config-invalid', file: rel, at: 'rule.schema', message: `the schema cannot be turned into JSON Schema: ${(err as Error).message}`, hint: 'Avoid transforms, dates and custom types in the output schema.' });
+    if (at === 'rule') problems.push({ reason: 'config-invalid', file: rel, at: 'rule.schema', message: `the schema cannot be turned into JSON Schema: ${(err as Error).message}`, hint: 'Avoid transforms, dates and custom types in the output schema.' });
   }
   const promptPath = r.prompt === undefined ? null : path.resolve(root, r.prompt);
   const model = r.model ?? DEFAULT_MODEL;
   const optionProblems: OptionProblem[] = [];
   const options = modelOptions({ model, mediaResolution: r.mediaResolution, thinking: r.thinking, generationConfig: r.generationConfig ?? {} }, optionProblems);
-  for (const o of optionProblems) problems.push({ reason: 'config-invalid', file: rel, at: `rule.${o.at}`, message: o.message, hint: o.hint });
-  const rule: ResolvedRule = {
+  for (const o of optionProblems) problems.push({ reason: 'config-invalid', file: rel, at: `${at}.${o.at}`, message: o.message, hint: o.hint });
+  return Object.freeze({
     name: r.name,
     version: String(r.version ?? 1),
     promptFile: promptPath === null ? null : relPath(root, promptPath),
@@ -210,48 +291,7 @@ function normalise(root: string, file: string, imports: string[], input: Parsed,
     apiVersion: options.apiVersion,
     fromLocalOcr: r.fromLocalOcr ?? null,
     fromLocalOcrHash: r.fromLocalOcr ? sha256(String(r.fromLocalOcr)) : null,
-  };
-
-  const filters: Filter[] = Object.entries(input.filters ?? {}).map(([wildcard, value]) => makeFilter(wildcard, value));
-  for (const [wildcard, value] of Object.entries(input.filters ?? {})) {
-    if (typeof value === 'object' && !Array.isArray(value) && value.from !== undefined && value.to !== undefined && value.from > value.to) {
-      problems.push({ reason: 'config-invalid', file: rel, at: `filters.${wildcard}`, message: `the range from ${value.from} to ${value.to} is empty (from is above to), so no page would be built`, hint: `Swap them: { from: ${value.to}, to: ${value.from} }.` });
-    }
-  }
-  const exec = input.execution ?? {};
-  return Object.freeze({
-    root,
-    file,
-    imports: Object.freeze([...new Set([...imports, ...(promptPath === null ? [] : [promptPath])])]),
-    allowList,
-    image,
-    order,
-    pageInFile,
-    keyWildcards: Object.freeze(pageInFile ? [...image.wildcards, order] : [...image.wildcards]),
-    target,
-    chainWildcards: Object.freeze(image.wildcards.filter((w) => w !== order)),
-    rule: Object.freeze(rule),
-    filters: Object.freeze(filters),
-    engine: input.engine ?? 'auto',
-    chain: input.chain ?? 'consecutive',
-    execution: Object.freeze({
-      maxAttempts: exec.maxAttempts ?? DEFAULTS.maxAttempts,
-      batchSize: exec.batchSize ?? DEFAULTS.batchSize,
-      maxConcurrentBatches: exec.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches,
-      pollSeconds: exec.pollSeconds ?? DEFAULTS.pollSeconds,
-      concurrency: exec.concurrency ?? null,
-      outageSeconds: exec.outageSeconds ?? DEFAULTS.outageSeconds,
-    }),
-    prices: Object.freeze({ ...(input.prices ?? {}) }),
-    braintrust: Object.freeze({ project: input.braintrust?.project ?? null }),
-    context: Object.freeze({
-      mode: input.context?.mode ?? 'exact',
-      draft: input.context?.draft ?? 'first-pass',
-      deadline: input.context?.deadline ?? null,
-      turnaroundMs: input.context?.turnaround ? durationMs(input.context.turnaround) : null,
-    }),
-    images: resolveImages(input.images),
-    local: resolveLocal(root, input.local),
+    text: r.text ?? null,
   });
 }
 
@@ -318,6 +358,20 @@ function checkConfig(c: ResolvedConfig, problems: Problem[]): void {
   }
   if (c.rule.promptPath !== null && !fs.existsSync(c.rule.promptPath)) {
     problems.push({ reason: 'prompt-missing', file: rel, at: 'rule.prompt', message: `prompt file ${c.rule.promptFile} does not exist`, hint: 'Create it, or point the rule at an existing template under prompts/.' });
+  }
+  for (const v of c.variants.values()) {
+    if (v.rule.promptPath !== null && v.rule.promptPath !== c.rule.promptPath && !fs.existsSync(v.rule.promptPath)) {
+      problems.push({ reason: 'prompt-missing', file: rel, at: `variants.${v.name}.prompt`, message: `prompt file ${v.rule.promptFile} does not exist`, hint: 'Create it, or point the variant at an existing template under prompts/.' });
+    }
+  }
+  if (c.groundTruth) {
+    const g = c.groundTruth.pattern;
+    const missingWildcards = c.keyWildcards.filter((w) => !g.wildcards.includes(w));
+    if (missingWildcards.length > 0) add('groundTruth', `the ground-truth pattern does not use {${missingWildcards.join('}, {')}}, so pages would share one truth file`, 'Use every wildcard of a page\'s key, e.g. dataset/ground_truth/{state}/{school}/{year}/{page}.txt.');
+    const unknownWildcards = g.wildcards.filter((w) => !c.keyWildcards.includes(w));
+    if (unknownWildcards.length > 0) add('groundTruth', `the ground-truth pattern uses {${unknownWildcards.join('}, {')}}, which the image pattern does not define`, `Use only: ${c.keyWildcards.join(', ')}.`);
+    if (g.hasAlternation) add('groundTruth', 'the ground-truth pattern may not contain {a,b} alternatives', 'Each page has one truth file: .txt for text, .json for outputs in the rule\'s schema.');
+    if (c.target.overlaps(g)) add('target', `the target pattern "${c.target.source}" can match ground-truth files ("${g.source}"), so outputs could overwrite them`, 'Keep outputs and ground truth in separate folders.');
   }
 }
 

@@ -30,6 +30,24 @@ export interface ResolvedRule {
   readonly fromLocalOcr: ((ocr: LocalOcrResult, page: PageInfo) => unknown) | null;
   /** Hash of fromLocalOcr's source: the local engine's "request" includes the mapping code. */
   readonly fromLocalOcrHash: ContentHash | null;
+  /** The rule's `text(output)`, or null: eval then uses defaultText (eval/json-metrics.ts). */
+  readonly text: ((output: unknown) => string) | null;
+}
+
+/** A variant (DESIGN §17): the rule and context policy with its settings applied. */
+export interface ResolvedVariant {
+  readonly name: string;
+  /** The settings as written (JSON), for reports, the variant area's variant.json and Braintrust. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly rule: ResolvedRule;
+  readonly context: ResolvedConfig['context'];
+}
+
+export interface GroundTruth {
+  readonly pattern: Pattern;
+  /** By the pattern's extension: `.json` files hold outputs in the rule's schema; anything else is text. */
+  readonly format: 'text' | 'json';
+  readonly match: Readonly<Record<string, string>>;
 }
 
 export interface Filter {
@@ -40,6 +58,8 @@ export interface Filter {
 
 export interface ResolvedConfig {
   readonly root: string;
+  /** The collection's name for people (the report's title); null: none given (the folder's name is used). */
+  readonly name: string | null;
   /** Absolute path of the ocrfile and of every project file it imported (watch reloads on these). */
   readonly file: string;
   readonly imports: readonly string[];
@@ -78,6 +98,8 @@ export interface ResolvedConfig {
   /** How images are prepared for each engine family (config/images.ts). */
   readonly images: Readonly<Record<ImageFamily, ImageSettings>>;
   readonly local: LocalOcrSettings;
+  readonly groundTruth: GroundTruth | null;
+  readonly variants: ReadonlyMap<string, ResolvedVariant>;
 }
 
 export { DEFAULT_MODEL } from '../cost/models.js';

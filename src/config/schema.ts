@@ -20,6 +20,7 @@ export const RuleShape = z.object({
   thinking: ThinkingShape.refine((t) => t.level !== undefined || t.budget !== undefined, 'thinking needs "level" (Gemini 3 and later) or "budget" (Gemini 2.5)').optional(),
   generationConfig: z.record(z.string(), z.unknown()).optional(),
   fromLocalOcr: fn('fromLocalOcr').optional(),
+  text: fn('text').optional(),
 }).strict();
 
 const filterValue = z.union([
@@ -96,8 +97,33 @@ const ContextShape = z
   })
   .strict();
 
+/** Ground truth (DESIGN §17): a pattern of .txt files (text) or .json files (in the rule's schema). */
+const GroundTruthObjectShape = z
+  .object({
+    pattern: z.string().min(1),
+    /** List fields: the item field that matches output items to truth items, e.g. { courses: 'course_name' }. */
+    match: z.record(z.string().min(1), z.string().min(1)).optional(),
+  })
+  .strict();
+const GroundTruthShape = z.union([z.string().min(1), GroundTruthObjectShape]);
+
+/** A variant: request settings tried with `ocrmake try` beside the rule's own (DESIGN §17). */
+export const VariantShape = z
+  .object({
+    prompt: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    mediaResolution: RuleShape.shape.mediaResolution,
+    thinking: RuleShape.shape.thinking,
+    generationConfig: z.record(z.string(), z.unknown()).optional(),
+    context: ContextShape.optional(),
+  })
+  .strict();
+/** Variant names become folder names under .ocrcache/variants/, and `current` names the real outputs. */
+export const VARIANT_NAME = /^(?!current$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
 export const OcrfileShape = z
   .object({
+    name: z.string().min(1).optional(),
     pages: PagesShape,
     target: z.string().min(1),
     rule: RuleShape,
@@ -110,6 +136,8 @@ export const OcrfileShape = z
     context: ContextShape.optional(),
     images: ImagesShape.optional(),
     local: LocalShape.optional(),
+    groundTruth: GroundTruthShape.optional(),
+    variants: z.record(z.string().regex(VARIANT_NAME, 'a variant name: letters, digits, _ . - (up to 64), not "current"'), VariantShape).optional(),
   })
   .strict();
 
@@ -119,6 +147,8 @@ export function knownKeys(at: string): string[] | null {
     '': OcrfileShape, pages: PagesShape, execution: ExecutionShape, rule: RuleShape, 'rule.thinking': ThinkingShape, braintrust: BraintrustShape, context: ContextShape,
     images: ImagesShape, 'images.local': ImageFamilyShape, 'images.gemini': ImageFamilyShape, local: LocalShape,
   };
+  if (/^variants\.[^.]+$/.test(at)) return Object.keys(VariantShape.shape);
+  if (at === 'groundTruth') return Object.keys(GroundTruthObjectShape.shape);
   const s = shapes[at];
   return s ? Object.keys(s.shape) : null;
 }

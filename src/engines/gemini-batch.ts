@@ -23,7 +23,7 @@ import { authStop, classify, Outage, OutageError, raceAbort, sleep, withRetry, t
 import { checkModel } from './gemini/preflight.js';
 import { restRequest } from './gemini/request.js';
 import type { BatchJournal, JournalRecord, OpenBatch } from './journal.js';
-import type { BatchReport } from '../events.js';
+import type { BatchReport, UploadReport } from '../events.js';
 import { tempPath } from '../util/fs.js';
 
 /** Uploaded files live 48 h; one whose expiry is nearer than this is uploaded again. */
@@ -46,6 +46,7 @@ export interface BatchEngineOptions {
   retryBaseMs?: number;
   log?: (message: string) => void;
   onBatch?: (b: BatchReport) => void;
+  onUpload?: (u: UploadReport) => void;
 }
 
 export { EngineStop };
@@ -81,16 +82,17 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     const byHash = new Map<string, PreparedRequest & { image: PreparedImage }>();
     for (const r of requests) if (!byHash.has(imageOf(r).hash)) byHash.set(imageOf(r).hash, r as PreparedRequest & { image: PreparedImage });
     const out = new Map<string, { uri: string; mime: string } | { error: string; charge: boolean }>();
-    const queue = [...byHash.entries()];
+    const queue = [...byHash.entries()].filter(([hash]) => {
+      const known = o.journal.upload(hash);
+      if (!known || Date.parse(known.expiresAt) - Date.now() <= REUSE_MARGIN_MS) return true;
+      out.set(hash, { uri: known.uri, mime: known.mime });
+      return false;
+    });
+    if (queue.length > 0) o.onUpload?.({ phase: 'queued', files: queue.length });
     let outageHit: OutageError | null = null;
     const worker = async () => {
       for (let next = queue.shift(); next && !outageHit && !signal.aborted; next = queue.shift()) {
         const [hash, r] = next;
-        const known = o.journal.upload(hash);
-        if (known && Date.parse(known.expiresAt) - Date.now() > REUSE_MARGIN_MS) {
-          out.set(hash, { uri: known.uri, mime: known.mime });
-          continue;
-        }
         const mime = r.image.mime;
         try {
           const bytes = fs.readFileSync(r.image.path);
@@ -100,12 +102,14 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
           const expiresAt = file.expirationTime ?? new Date(Date.now() + 47 * 3600_000).toISOString();
           o.journal.recordUpload(hash, { fileName: file.name, uri: file.uri, mime, expiresAt });
           out.set(hash, { uri: file.uri, mime });
+          o.onUpload?.({ phase: 'done', image: r.page.image ?? r.image.path, bytes: bytes.length });
         } catch (err) {
           if (err instanceof OutageError) outageHit = err;
           const f = classify(err);
           if (f.auth) authRefused = f;
           // A refused image (4xx) is the page's problem; an outage or a server error is not.
           out.set(hash, { error: `upload of ${r.page.image} failed: ${f.message}`, charge: !f.retryable && f.status !== 0 && !f.auth });
+          o.onUpload?.({ phase: 'failed', image: r.page.image ?? r.image.path, message: f.message });
         }
       }
     };
@@ -145,28 +149,37 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     }
   }
 
-  /** Polls until the job ends; returns its final state and result file, or 'gone' after consistent NOT_FOUND answers. */
-  async function poll(name: string, displayName: string, signal: AbortSignal): Promise<{ state: Terminal; resultFile: string | null } | 'gone'> {
-    const { ai } = await client();
-    let last = '';
+  /**
+   * Polls until the job ends; returns its final state and result file, or 'gone' after consistent NOT_FOUND
+   * answers. A raw GET, not the SDK's get: the SDK drops `batchStats`, the progress the live panel shows
+   * (reference §5.2).
+   */
+  async function poll(name: string, base: BatchReport, signal: AbortSignal): Promise<{ state: Terminal; resultFile: string | null } | 'gone'> {
+    const c = await client();
+    let last = '', lastProgress = '';
     let notFound = 0;
     for (;;) {
-      let job;
+      let op: RawBatch;
       try {
-        job = await retry(() => ai.batches.get({ name }), signal, `poll of ${name}`);
+        op = (await retry(() => c.rawGet(name), signal, `poll of ${name}`)) as RawBatch;
         notFound = 0;
       } catch (err) {
         if (signal.aborted) throw new AbortedError();
         if (classify(err).status !== 404) throw err;
         if (++notFound >= NOT_FOUND_LIMIT) return 'gone';
-        log(`batch ${name} (${displayName}): NOT_FOUND (${notFound} of ${NOT_FOUND_LIMIT} before it is given up)`);
+        log(`batch ${name} (${base.displayName}): NOT_FOUND (${notFound} of ${NOT_FOUND_LIMIT} before it is given up)`);
         await sleep(o.pollSeconds * 1000, signal);
         continue;
       }
-      const state = String(job.state ?? '');
-      if (state !== last) log(`batch ${name} (${displayName}): ${state.replace('JOB_STATE_', '')}`);
+      const meta = op?.metadata ?? {};
+      const state = String(meta.state ?? '').replace('BATCH_STATE_', 'JOB_STATE_');
+      if (state !== last) log(`batch ${name} (${base.displayName}): ${state.replace('JOB_STATE_', '')}`);
       last = state;
-      if (TERMINAL.has(state)) return { state: state as Terminal, resultFile: job.dest?.fileName ?? null };
+      const stats = { succeeded: Number(meta.batchStats?.successfulRequestCount ?? 0), failed: Number(meta.batchStats?.failedRequestCount ?? 0) };
+      const progress = `${state} ${stats.succeeded} ${stats.failed}`;
+      if (progress !== lastProgress) o.onBatch?.({ ...base, phase: 'state', state: state.replace('JOB_STATE_', ''), ...stats });
+      lastProgress = progress;
+      if (TERMINAL.has(state)) return { state: state as Terminal, resultFile: meta.output?.responsesFile ?? op?.response?.responsesFile ?? null };
       if (signal.aborted) throw new AbortedError();
       // Jitter keeps many batches (and many ocrmake processes) from polling in lockstep.
       await sleep(o.pollSeconds * 1000 * (0.8 + Math.random() * 0.4), signal);
@@ -198,6 +211,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     let records: JournalRecord[];
     let inputFile: string | null = null;
     const startedAt = new Date().toISOString();
+    let createdAt: string | null = null;
     if (resume) {
       ({ displayName, name } = resume);
       records = resume.records;
@@ -218,12 +232,13 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
       name = null;
       const prepared = yield* submit(job.requests, displayName, signal);
       if (!prepared) return;
-      ({ name, records, inputFile } = prepared);
+      ({ name, records, inputFile, createdAt } = prepared);
     }
     if (!name) return;
     let end: Awaited<ReturnType<typeof poll>>;
+    const polled: BatchReport = { name, displayName, phase: 'state', state: null, records: records.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: createdAt ?? startedAt, endedAt: null };
     try {
-      end = await poll(name, displayName, signal);
+      end = await poll(name, polled, signal);
     } catch (err) {
       if (err instanceof AbortedError || signal.aborted) return; // stays active in the journal: the next run re-attaches
       if (err instanceof OutageError) throw new EngineStop(`${err.message} (batch ${name} stays recorded)`);
@@ -309,7 +324,7 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
   }
 
   /** Steps 2–3: uploads, input file, create. Yields failures for pages that cannot be sent. */
-  async function* submit(requests: readonly PreparedRequest[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string } | null> {
+  async function* submit(requests: readonly PreparedRequest[], displayName: string, signal: AbortSignal): AsyncGenerator<Outcome, { name: string; records: JournalRecord[]; inputFile: string; createdAt: string } | null> {
     let uploads: Awaited<ReturnType<typeof uploadImages>>;
     try {
       uploads = await uploadImages(requests, signal);
@@ -380,8 +395,9 @@ export function createBatchEngine(o: BatchEngineOptions): BatchEngine {
     counters.batches++;
     counters.requests += sent.length;
     log(`batch ${name} (${displayName}) created with ${sent.length} pages`);
-    o.onBatch?.({ name, displayName, phase: 'created', state: null, records: sent.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt: new Date().toISOString(), endedAt: null });
-    return { name, records: sent, inputFile: inputName };
+    const createdAt = new Date().toISOString();
+    o.onBatch?.({ name, displayName, phase: 'created', state: null, records: sent.length, succeeded: 0, failed: 0, tokensIn: 0, tokensOut: 0, createdAt, endedAt: null });
+    return { name, records: sent, inputFile: inputName, createdAt };
   }
 
   return {
@@ -444,4 +460,14 @@ class AbortedError extends Error {}
 function imageOf(r: PreparedRequest): PreparedImage {
   if (!r.image) throw new Error(`gemini-batch: ${r.key} came without its prepared image`);
   return r.image;
+}
+
+/** The parts of a raw batch Operation that polling reads (reference §5.2: counts are strings, zeros omitted). */
+interface RawBatch {
+  metadata?: {
+    state?: string;
+    batchStats?: { requestCount?: string; successfulRequestCount?: string; failedRequestCount?: string };
+    output?: { responsesFile?: string };
+  };
+  response?: { responsesFile?: string };
 }

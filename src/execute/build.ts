@@ -57,6 +57,8 @@ export interface BuildOptions {
   maxCost?: number;
   /** A duration from the start ('6h') or a date and time: overrides the ocrfile's context.deadline. */
   deadline?: string;
+  /** Show the cost estimate before sending even without --dry-run or --max-cost (`ocrmake try`). */
+  estimate?: boolean;
 }
 
 export interface BuildResult {
@@ -864,7 +866,7 @@ export class BuildLoop {
     }
     const counts = this.#stateCounts();
     // Only a dry run asks countTokens: a build with --max-cost must send nothing before it has decided.
-    const estimate = this.#opts.dryRun || this.#opts.maxCost !== undefined
+    const estimate = this.#opts.dryRun || this.#opts.maxCost !== undefined || this.#opts.estimate
       ? await estimatePlan(this.#p, { send, waiting, restored: toRestore, countTokens: this.#opts.dryRun, warn: (message) => this.#opts.emit({ event: 'warning', message }) })
       : null;
     const policies = estimate && this.#opts.dryRun ? this.#policies(estimate) : null;

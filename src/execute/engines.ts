@@ -23,6 +23,7 @@ export function createEngine(p: Project, pages: number, opts: { emit: Emit; poll
         pollSeconds: opts.pollSeconds ?? p.config.execution.pollSeconds,
         log: (message) => opts.emit({ event: 'engine', message }),
         onBatch: (b) => opts.emit({ event: 'batch', ...b }),
+        onUpload: (u) => opts.emit({ event: 'upload', ...u }),
         ...retryBase(),
       });
     case 'gemini':

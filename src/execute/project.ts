@@ -43,17 +43,22 @@ export interface OpenOptions {
   root: string;
   engine?: 'auto' | EngineName;
   emit: Emit;
+  /**
+   * A variant's build (DESIGN §17): its config (the rule's settings replaced, outputs in the variant area) and
+   * the folder of its own state.sqlite. The result store and every other cache stay the project's.
+   */
+  variant?: { config: ResolvedConfig; stateDir: string };
 }
 
 export async function openProject(opts: OpenOptions): Promise<Project> {
-  const config = await loadConfig(opts.root);
+  const config = opts.variant?.config ?? (await loadConfig(opts.root));
   const choice = chooseEngine(config.engine, opts.engine, opts.root);
   if (choice.notice) opts.emit({ event: 'notice', message: choice.notice });
   if (choice.name !== 'local' && config.rule.promptPath === null) throw usageError([noPromptProblem(config)]);
   const cacheDir = path.join(opts.root, CACHE_DIR);
   let opened;
   try {
-    opened = await StateStore.open(cacheDir);
+    opened = await StateStore.open(opts.variant?.stateDir ?? cacheDir);
   } catch (err) {
     if (err instanceof NewerCacheError) throw new ExitSignal(ExitCode.usage, `${CACHE_DIR}/state.sqlite: ${err.message}.\n  Upgrade ocrmake, or move the cache away to start a new one.`);
     if (err instanceof CacheAccessError) throw new ExitSignal(ExitCode.failed, `${err.message.replace(opts.root + path.sep, '')}.\n  Fix its permissions (or move it away), then run again.`);

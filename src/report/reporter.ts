@@ -3,6 +3,7 @@
 import type { BuildEvent, PlanPolicies, Summary } from '../events.js';
 import { TOKENS_PER_TILE } from '../cost/image-tokens.js';
 import { CHARS_PER_TOKEN, formatUsd, type CostEstimate } from '../plan/estimate.js';
+import { colours, colourWanted } from './colour.js';
 
 export interface Reporter {
   emit(e: BuildEvent): void;
@@ -62,11 +63,19 @@ export function describe(e: BuildEvent): { line: string; level: 'info' | 'warn' 
     case 'record':
       return null;
     case 'batch':
+      // A state change is also an `engine` line (the engine's own log), so it is not said twice.
+      if (e.phase === 'state') return null;
       return e.phase === 'created'
         ? { line: `batch ${e.name} created: ${e.records} pages`, level: 'detail' }
         : { line: `batch ${e.name} ${e.state}: ${e.succeeded} succeeded, ${e.failed} failed, ${e.tokensIn + e.tokensOut} tokens`, level: 'detail' };
+    case 'upload':
+      // The live panel counts uploads; a failed one also fails its pages, which are reported.
+      return null;
     case 'watch':
       return { line: e.message, level: 'info' };
+    case 'changed':
+      // One per file (a copy of 200 scans is 200): for --json; the build that follows says what it did.
+      return null;
     case 'stopped':
       return { line: `stopped: ${e.message}`, level: 'warn' };
     case 'built':
@@ -143,7 +152,7 @@ function minutes(ms: number): string {
 /** The cost estimate as the lines printed under the plan line. */
 export function estimateLines(e: CostEstimate): string[] {
   const n = (x: number) => x.toLocaleString('en-US');
-  if (e.engine === 'local') return [`estimate: ${e.pages} pages with the local engine: no tokens, $0`];
+  if (e.engine === 'local') return [`estimate: ${e.pages} page${e.pages === 1 ? '' : 's'} with the local engine: no tokens, $0`];
   const waiting = e.waiting > 0 ? ` (${e.waiting} waiting: they may need no call)` : '';
   const restored = e.restored > 0 ? `; ${e.restored} restored for free` : '';
   const prompt = e.promptSource === 'countTokens' ? `countTokens on ${e.promptSamples} prompts` : `${CHARS_PER_TOKEN} characters a token`;
@@ -172,13 +181,16 @@ export function estimateLines(e: CostEstimate): string[] {
 }
 
 function plainReporter(o: ReporterOptions): Reporter {
+  // Colour only when asked for (FORCE_COLOR) or on a terminal (status, adopt, --quiet): see colour.ts.
+  const warn = colours(colourWanted(o.err as { isTTY?: boolean }));
+  const out = colours(colourWanted(o.out as { isTTY?: boolean }));
   return {
     emit(e) {
       const d = describe(e);
       if (!d) return;
-      if (d.level === 'warn') o.err.write(`${d.line}\n`);
-      else if (e.event === 'summary') o.out.write(`${d.line}\n`);
-      else if (!o.quiet) o.out.write(`${time()} ${d.line}\n`);
+      if (d.level === 'warn') o.err.write(`${(e.event === 'failed' || e.event === 'missing-input' ? warn.red : warn.yellow)(d.line)}\n`);
+      else if (e.event === 'summary') o.out.write(`${d.line.replace(/^done:/, (e.fresh + e.edited < e.targets ? out.red : out.green)('done:'))}\n`);
+      else if (!o.quiet) o.out.write(`${out.dim(time())} ${d.line}\n`);
     },
     close: () => {},
   };

@@ -134,6 +134,8 @@ class Cycle {
       case 'batch': {
         const { event: _, ...report } = e;
         const prev = this.batches.get(e.name);
+        // Progress while it runs changes nothing here once the batch is known (its counts come from records).
+        if (e.phase === 'state' && prev) return;
         // A re-attached batch has no `created` event in this run; its `ended` one carries its records.
         this.batches.set(e.name, { report: prev && e.phase === 'ended' ? { ...report, createdAt: prev.report.createdAt } : report, ended: e.phase === 'ended' });
         return;
@@ -291,15 +293,24 @@ export function batchCosts(
   });
 }
 
-/** A sortable, file-name-safe run id: UTC time to the millisecond, then the pid (`20261124-160003-123-4242`). */
+/** A sortable, file-name-safe id for the cache's runs table: UTC time to the millisecond, then the pid (`20261124-160003-123-4242`). */
 export function runId(at: Date, pid = process.pid): string {
   const iso = at.toISOString(); // 2026-11-24T16:00:03.123Z
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${iso.slice(20, 23)}-${pid}`;
 }
 
+/**
+ * A run report's id: its UTC start to the second (`20261124-160003`), short enough to type, sortable, and
+ * the same length for every run. Runs of one project do not overlap (the lock), so a second is unique but
+ * for watch cycles that start within one second: those get `-2`, `-3`, … (see `createRunReporter`).
+ */
+export function reportId(at: Date): string {
+  const iso = at.toISOString(); // 2026-11-24T16:00:03.123Z
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+}
+
 export function createRunReporter(o: RunReportOptions): Reporter {
   let cycle: Cycle | null = null;
-  let lastId = '';
   const warn = (what: string, err: unknown) => {
     try {
       o.err.write(`warning: ${what}: ${(err as Error)?.message ?? String(err)} (the build itself is not affected)\n`);
@@ -310,11 +321,12 @@ export function createRunReporter(o: RunReportOptions): Reporter {
   const write = (c: Cycle, s: Summary | null) => {
     try {
       const began = c.began(s);
-      let id = runId(began);
-      if (id <= lastId) id = `${lastId}-1`; // two cycles in one millisecond (watch)
-      lastId = id;
-      const report = c.report(id, o.command, s, began);
       const dir = path.join(o.root, RUNS_DIR);
+      // Two cycles in one second (watch), or a report already there (a clock set back): the next free suffix.
+      const base = reportId(began);
+      let id = base;
+      for (let n = 2; fs.existsSync(path.join(dir, `${id}.json`)); n++) id = `${base}-${n}`;
+      const report = c.report(id, o.command, s, began);
       const tmp = path.join(o.root, '.ocrcache', 'tmp');
       const markdown = path.join(dir, `${id}.md`);
       const json = path.join(dir, `${id}.json`);
@@ -338,8 +350,8 @@ export function createRunReporter(o: RunReportOptions): Reporter {
           }
           return;
         }
-        // Watch's own lines between builds belong to no build.
-        if (e.event === 'watch') return;
+        // Watch's own lines and the file changes it saw belong to no build.
+        if (e.event === 'watch' || e.event === 'changed') return;
         cycle ??= new Cycle();
         cycle.add(e);
       } catch (err) {
@@ -355,7 +367,7 @@ export function createRunReporter(o: RunReportOptions): Reporter {
   };
 }
 
-/** Every run report in `<root>/.ocrcache/runs`, newest first. Unreadable files are skipped. */
+/** Every run report in `<root>/.ocrcache/runs`, newest first (by start, then id). Unreadable files are skipped. */
 export function listRunReports(root: string): RunReport[] {
   const dir = path.join(root, RUNS_DIR);
   let names: string[];
@@ -372,5 +384,6 @@ export function listRunReports(root: string): RunReport[] {
       // A report is a by-product; a damaged one is left out of the list.
     }
   }
-  return out;
+  // Ids of older versions (…-123-4242) sort apart from today's; the start time orders them all.
+  return out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }

@@ -57,6 +57,14 @@ export class Watcher {
   #project: Project | null = null;
   #loop: BuildLoop | null = null;
   #chokidar: FSWatcher | null = null;
+  /**
+   * The collection's folders, watched by a chokidar of their own so that its 'ready' (the first scan of
+   * every folder below them done) says when a change there can no longer be missed: "watching for changes"
+   * is printed only then. A change made before would be lost.
+   */
+  #data: FSWatcher | null = null;
+  #dataReady: Promise<void> = Promise.resolve();
+  #watch: typeof import('chokidar').watch | null = null;
   #watched = new Set<string>();
   #lock: Lock | null = null;
   #builds = 0;
@@ -78,15 +86,8 @@ export class Watcher {
     const finished = new Promise<void>((resolve) => (this.#done = resolve));
     this.#o.signal.addEventListener('abort', () => this.#stop(), { once: true });
     try {
-      const { watch } = await import('chokidar');
-      this.#chokidar = watch([], {
-        ignoreInitial: true,
-        // Never our own cache, temp files or the usual noise.
-        ignored: (p) => /(^|[/\\])(\.ocrcache|node_modules|\.git)([/\\]|$)/.test(p) || /\.tmp-\d+-\d+$/.test(p),
-        awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 },
-      });
-      this.#chokidar.on('all', (event, file) => this.#onFile(event, file));
-      this.#chokidar.on('error', (err) => this.#o.emit({ event: 'warning', message: `file watcher: ${(err as Error).message}` }));
+      this.#watch = (await import('chokidar')).watch;
+      this.#chokidar = this.#watcher([]);
       // The config's own files are watched from the start, so that a broken ocrfile can be fixed in place.
       for (const f of ['ocrfile.ts', 'rules', 'prompts'].map((f) => path.join(this.#o.root, f)).filter((f) => fs.existsSync(f))) {
         this.#chokidar.add(f);
@@ -97,6 +98,7 @@ export class Watcher {
       if (this.#fatal) throw this.#fatal;
     } finally {
       await this.#chokidar?.close();
+      await this.#data?.close();
       if (this.#project) {
         this.#project.store.save();
         this.#project.store.close();
@@ -113,6 +115,18 @@ export class Watcher {
     if (this.#phase.kind !== 'building') this.#done?.();
   }
 
+  #watcher(paths: string[]): FSWatcher {
+    const w = this.#watch!(paths, {
+      ignoreInitial: true,
+      // Never our own cache, temp files or the usual noise.
+      ignored: (p) => /(^|[/\\])(\.ocrcache|node_modules|\.git)([/\\]|$)/.test(p) || /\.tmp-\d+-\d+$/.test(p),
+      awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 },
+    });
+    w.on('all', (event, file) => this.#onFile(event, file));
+    w.on('error', (err) => this.#o.emit({ event: 'warning', message: `file watcher: ${(err as Error).message}` }));
+    return w;
+  }
+
   /** Watches the folders the patterns live in, the prompt and rule folders, and the config's files. */
   #watchPaths(p: Project): void {
     const c = p.config;
@@ -120,14 +134,19 @@ export class Watcher {
     fs.mkdirSync(path.join(c.root, staticPrefix(c.target)), { recursive: true });
     const paths = new Set([...dirs, path.join(c.root, 'prompts'), path.join(c.root, 'rules'), ...c.imports, ...(c.rule.promptPath ? [c.rule.promptPath] : [])].filter((f) => fs.existsSync(f)));
     const add = [...paths].filter((f) => !this.#watched.has(f));
-    if (add.length > 0) this.#chokidar?.add(add);
+    if (add.length > 0 && !this.#data) {
+      const data = (this.#data = this.#watcher(add));
+      this.#dataReady = new Promise((resolve) => data.once('ready', () => resolve()));
+    } else if (add.length > 0) this.#data?.add(add);
     for (const f of add) this.#watched.add(f);
     this.#o.emit({ event: 'watch', state: 'watching', message: `watching ${this.#watched.size} paths for changes (Ctrl-C to stop)` });
   }
 
   #onFile(event: string, abs: string): void {
-    const ask = this.#classify(event, abs, relPath(this.#o.root, abs), this.#project);
+    const rel = relPath(this.#o.root, abs);
+    const ask = this.#classify(event, abs, rel, this.#project);
     if (ask === 'nothing') return;
+    this.#o.emit({ event: 'changed', file: rel, during: this.#phase.kind === 'building' ? 'building' : 'waiting' });
     if (ask === 'reload') this.#pending.reload = true;
     else if (ask === 'rediscover') this.#pending.rediscover = true;
     else this.#pending.touched.add(ask.touched);
@@ -258,7 +277,9 @@ export class Watcher {
       this.#debounce();
     } else {
       this.#phase = { kind: 'watching' };
-      if (!broken) emit({ event: 'watch', state: 'watching', message: 'up to date; watching for changes' });
+      // Not before the first scan of the collection's folders is done: a change made earlier could be missed.
+      await this.#dataReady;
+      if (!broken && this.#phase.kind === 'watching') emit({ event: 'watch', state: 'watching', message: 'up to date; watching for changes' });
     }
   }
 }

@@ -19,6 +19,8 @@ export type RouteFaultSpec =
   | { kind: 'destroy'; afterHandling?: boolean }
   /** Wait `ms` of real time, then answer normally. */
   | { kind: 'delay'; ms: number }
+  /** Wait until `until` settles (the test decides when: no clock involved), then answer normally. */
+  | { kind: 'hold'; until: Promise<unknown> }
   /** upload_chunk only, final chunk only: `x-goog-upload-status: final` and body `{}` (upload resolves undefined). */
   | { kind: 'upload-final-without-file' }
   /** upload_chunk only: 200 without `x-goog-upload-status`; the bytes are kept, so the SDK's re-send succeeds. */

@@ -153,6 +153,10 @@ export class FakeServer {
         await this.#sleep(fault.ms);
         if (this.#closing) return;
         return send(run(undefined));
+      case 'hold':
+        await fault.until.catch(() => {});
+        if (this.#closing) return;
+        return send(run(undefined));
       case 'error':
         if (fault.afterHandling) run(undefined);
         // Some servers quote the request back in an error: the key with it, which the client must never store.
@@ -271,6 +275,8 @@ function describe(fault: RouteFaultSpec): string {
       return `error:${fault.status}${fault.html ? '-html' : ''}${fault.afterHandling ? '-after' : ''}`;
     case 'delay':
       return `delay:${fault.ms}`;
+    case 'hold':
+      return 'hold';
     case 'destroy':
       return fault.afterHandling ? 'destroy-after' : 'destroy';
     case 'hang':

@@ -62,10 +62,11 @@ export interface CliResult {
   events: any[];
 }
 
-/** Environment for child processes: no Gemini or Braintrust keys unless a test adds them. */
+/** Environment for child processes: no Gemini or Braintrust keys (and no colour settings) unless a test adds them. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'BRAINTRUST_API_KEY', 'BRAINTRUST_PROJECT', 'BRAINTRUST_PROJECT_NAME', 'OCRMAKE_CONFIG', 'GOOGLE_GENAI_USE_VERTEXAI']) delete env[k];
+  // Colour settings too: tests read plain text unless they ask for colour.
+  for (const k of ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'BRAINTRUST_API_KEY', 'BRAINTRUST_PROJECT', 'BRAINTRUST_PROJECT_NAME', 'OCRMAKE_CONFIG', 'GOOGLE_GENAI_USE_VERTEXAI', 'FORCE_COLOR', 'NO_COLOR']) delete env[k];
   return { ...env, ...extra };
 }
 
@@ -82,7 +83,7 @@ export function runCli(dir: string, args: string[], o: { env?: Record<string, st
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`ocrmake ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, o.timeoutMs ?? 120_000);
+    }, o.timeoutMs ?? 600_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, events: parseNdjson(stdout) });

@@ -3,6 +3,8 @@
 // one round of the fake's round clock, however fast or slow this machine is. This is how a real build sees a
 // Batch API whose turnaround (minutes to hours) dwarfs its own work.
 //
+// A batch's `state` events (its progress at each poll) are not ends: one may come after the `idle` that
+// follows its creation, and must not make the driver wait for an idle that will not come again.
 // The build has sent all it can when, after the last batch ended, it said `idle` (every sendable page is in a
 // job) with no interactive call of a deadline's tail nor local draft running (those take seconds, not a
 // turnaround), every
@@ -40,7 +42,7 @@ export function buildInRounds(dir: string, fake: FakeGemini, args: string[] = []
       for (const e of parseNdjson(lines.join('\n'))) {
         if (e.event === 'submitted' && e.engine === 'gemini-batch') submitted++;
         else if (e.event === 'batch' && e.phase === 'created') created++;
-        else if (e.event === 'batch') {
+        else if (e.event === 'batch' && e.phase === 'ended') {
           ended++;
           idleSinceEnd = false;
         } else if (e.event === 'idle') idleSinceEnd = e.interactive === 0 && e.local === 0;
@@ -51,7 +53,7 @@ export function buildInRounds(dir: string, fake: FakeGemini, args: string[] = []
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`ocrmake build ${args.join(' ')} timed out after ${turnarounds} turnarounds\nstdout: ${stdout.slice(-4000)}\nstderr: ${stderr}`));
-    }, o.timeoutMs ?? 180_000);
+    }, o.timeoutMs ?? 900_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, events: parseNdjson(stdout), turnarounds });

@@ -71,7 +71,7 @@ export class WatchSession {
   }
 
   /** Resolves once `check` returns a value other than undefined (checked on every output and at exit). */
-  until<T>(check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  until<T>(check: () => T | undefined, what: string, timeoutMs = 300_000): Promise<T> {
     return new Promise((resolve, reject) => {
       const done = (fn: () => void) => {
         clearTimeout(timer);
@@ -108,7 +108,7 @@ export class WatchSession {
    * The next build, from its `start` to its `summary`; with `started`, the build whose `start` the last
    * `next()` already returned.
    */
-  async build(what: string, timeoutMs = 60_000, o: { started?: boolean } = {}): Promise<BuildRun> {
+  async build(what: string, timeoutMs = 120_000, o: { started?: boolean } = {}): Promise<BuildRun> {
     const start = o.started ? this.events[this.#cursor - 1] : await this.next((e) => e.event === 'start', `the start of ${what}`, timeoutMs);
     if (start?.event !== 'start') throw new Error(`build(${what}, { started: true }): the last event returned is not a start`);
     const from = this.#cursor - 1;
@@ -126,7 +126,7 @@ export class WatchSession {
   }
 
   /** Sends a signal and waits for the exit. */
-  async stop(signal: NodeJS.Signals, timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  async stop(signal: NodeJS.Signals, timeoutMs = 60_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
     const t0 = Date.now();
     this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
@@ -153,7 +153,7 @@ export class WatchSession {
 }
 
 /** Polls a condition outside the watch process (the fake server's counters) until it holds. */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000, everyMs = 10): Promise<void> {
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 60_000, everyMs = 10): Promise<void> {
   const t0 = Date.now();
   while (!check()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

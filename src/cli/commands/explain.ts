@@ -141,7 +141,7 @@ function human(e: ExplainJson, engine: string): string {
   if (e.state === 'fresh') lines.push(`  why fresh    the output is what ocrmake wrote (${e.origin ?? 'built'} ${e.builtAt ?? ''}) and the request (${engine}) is unchanged`.trimEnd());
   if (e.state === 'edited') lines.push(`  why edited   the output differs from what ocrmake wrote; it is kept as is (ocrmake build --force '${e.key.replace(/'/g, "'\\''")}' rebuilds it, keeping a copy of your edit)`);
   for (const kept of e.keptEdits) lines.push(`  kept edit    ${kept} (cp it over the output to restore it)`);
-  lines.push(`  components   ${'recorded'.padEnd(14)}${'current'.padEnd(14)}`);
+  lines.push(`  components   ${'recorded'.padEnd(14)}current`);
   for (const [k, v] of Object.entries(e.components)) {
     const mark = v.recorded !== v.current && e.fingerprint.recorded !== null ? '  changed' : '';
     lines.push(`    ${k.padEnd(10)} ${short(v.recorded).padEnd(14)}${short(v.current).padEnd(14)}${mark}`.trimEnd());

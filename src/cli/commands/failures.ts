@@ -25,9 +25,17 @@ export interface FailuresOptions {
   csv: string | undefined;
   json: boolean;
   verbose: boolean;
+  /**
+   * At most this many pages in "failed or dead now" (human output: 20 unless given; 0 or none for JSON:
+   * all), and with selectors the newest this many attempts of each page.
+   */
+  limit?: number | undefined;
   engine: 'auto' | EngineName | undefined;
   cwd?: string;
 }
+
+/** Pages listed as failed or dead now when --limit is not given (a terminal's worth). */
+const DEFAULT_LIMIT = 20;
 
 /** A page whose current request is failed, dead, or was judged an unusable input. */
 export interface CurrentFailure {
@@ -110,12 +118,15 @@ export async function failures(o: FailuresOptions): Promise<number> {
       return 0;
     }
     const view = new View(p);
+    const limit = o.limit ?? (o.json ? 0 : DEFAULT_LIMIT);
     if (keys) {
       const out = view.history(keys);
-      process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : renderHistory(out, keys.length, o.verbose));
+      const shown = limit > 0 ? { ...out, pages: out.pages.map((pg) => ({ ...pg, history: pg.history.slice(-limit) })) } : out;
+      process.stdout.write(o.json ? `${JSON.stringify(shown)}\n` : renderHistory(shown, keys.length, o.verbose, out));
     } else {
       const out = view.summary(groupBy(p, o.by));
-      process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : renderSummary(out));
+      const shown = limit > 0 ? { ...out, current: out.current.slice(0, limit) } : out;
+      process.stdout.write(o.json ? `${JSON.stringify(shown)}\n` : renderSummary(shown, out.current.length));
     }
     return 0;
   } finally {
@@ -281,7 +292,7 @@ function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
   return rows.map((r) => r.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-function renderSummary(s: FailuresSummaryJson): string {
+function renderSummary(s: FailuresSummaryJson, currentTotal: number): string {
   if (s.totals.failures === 0 && s.current.length === 0) return 'no failed attempts recorded\n';
   const t = s.totals;
   const lines = [`${t.failures} failed attempt${t.failures === 1 ? '' : 's'} on ${t.pages} page${t.pages === 1 ? '' : 's'} recorded; now ${t.failed} failed, ${t.dead} dead (at most ${s.maxAttempts} attempts per request)`, ''];
@@ -299,12 +310,14 @@ function renderSummary(s: FailuresSummaryJson): string {
         new Set([1]),
       ).replace(/^/gm, '  '),
     );
+    const more = currentTotal - s.current.length;
+    if (more > 0) lines.push(`  … and ${more} more (--limit ${currentTotal} lists them all; --json has them too)`);
   }
   lines.push('', 'ocrmake failures <key> shows a page\'s history; ocrmake retry [selectors..] gives failed and dead pages new attempts.');
   return `${lines.join('\n')}\n`;
 }
 
-function renderHistory(h: FailuresHistoryJson, selected: number, verbose: boolean): string {
+function renderHistory(h: FailuresHistoryJson, selected: number, verbose: boolean, full: FailuresHistoryJson): string {
   const lines: string[] = [];
   let clean = 0;
   for (const pg of h.pages) {
@@ -317,10 +330,12 @@ function renderHistory(h: FailuresHistoryJson, selected: number, verbose: boolea
     const used = pg.state === 'failed' || pg.state === 'dead' ? `, ${pg.attempts} of ${h.maxAttempts} attempts used on the current request` : '';
     lines.push(`${pg.key}: ${pg.state ?? 'no longer in the collection'}${used}`);
     if (pg.output) lines.push(`  output   ${pg.output}`);
-    const now = pg.history.filter((e) => e.currentRequest).length;
-    lines.push(`  ${pg.history.length} failed attempt${pg.history.length === 1 ? '' : 's'} recorded, ${now} for the current request`);
+    const all = full.pages.find((x) => x.key === pg.key)?.history ?? pg.history;
+    const now = all.filter((e) => e.currentRequest).length;
+    const hidden = all.length - pg.history.length;
+    lines.push(`  ${all.length} failed attempt${all.length === 1 ? '' : 's'} recorded, ${now} for the current request${hidden > 0 ? `; the newest ${pg.history.length} shown (--limit)` : ''}`);
     pg.history.forEach((e, i) => {
-      lines.push('', `  ${i + 1}. ${e.at}  ${e.class}  attempt ${e.attempt}${e.currentRequest ? '' : '  (an earlier request)'}`);
+      lines.push('', `  ${hidden + i + 1}. ${e.at}  ${e.class}  attempt ${e.attempt}${e.currentRequest ? '' : '  (an earlier request)'}`);
       const field = (name: string, value: string) => lines.push(`     ${name.padEnd(9)}${value}`);
       field('message', e.message.replace(/\n/g, '\n              '));
       field('code', e.code || '-');

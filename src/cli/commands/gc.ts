@@ -4,7 +4,7 @@
 // pages no longer discovered or filtered out: their outputs may still be restored if the filter comes
 // back), and every page's current fingerprint when it differs (what a build would restore now). Kept too:
 // anything younger than --keep-days (by file mtime), so that reverting a recent prompt edit stays free.
-// The rest is deleted. The command holds the project lock, so no build writes objects meanwhile.
+// Kept too: every result a variant area records (`ocrmake try`). The rest is deleted. The command holds the project lock, so no build writes objects meanwhile.
 // Prepared images (.ocrcache/prepared/) not used for --keep-days are deleted too: they are remade on need.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import type { Fingerprint } from '../../types.js';
 import { projectRoot } from '../root.js';
 import { prunePrepared, type PruneResult } from '../../prepare/prune.js';
 import { openQuietly } from '../open.js';
+import { variantFingerprints } from '../../variants/area.js';
 
 export interface GcOptions {
   keepDays: number;
@@ -51,6 +52,8 @@ export async function gc(o: GcOptions): Promise<number> {
       const referenced = new Set<Fingerprint>();
       for (const r of p.store.targets.values()) referenced.add(r.fingerprint);
       for (const input of p.fingerprints.inputs.values()) if (input.current) referenced.add(input.current.fingerprint);
+      // What variants built (ocrmake try): adopting their settings restores it with no request.
+      for (const fp of await variantFingerprints(root)) referenced.add(fp);
       const cutoff = started.getTime() - o.keepDays * 86_400_000;
       const out: GcJson = { dryRun: o.dryRun, keepDays: o.keepDays, objects: 0, bytes: 0, referenced: 0, young: 0, deleted: 0, bytesFreed: 0, prepared: { images: 0, bytes: 0, deleted: 0, bytesFreed: 0 } };
       const doomed: Fingerprint[] = [];

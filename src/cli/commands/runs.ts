@@ -1,5 +1,5 @@
 // `ocrmake runs [id]`: the run reports every build and watch cycle leaves in .ocrcache/runs/. Without an
-// id, the recent runs newest first; with one (or a unique prefix of one), that run's Markdown summary.
+// id, the recent runs newest first; with one (`latest`, or any unique part of an id), that run's Markdown summary.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, ExitSignal } from '../../errors.js';
@@ -76,12 +76,15 @@ export async function runs(o: RunsOptions): Promise<number> {
   const line = (cells: string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(head), ...rows.map(line)];
   if (all.length > items.length) out.push(`(${all.length - items.length} older runs not shown; --limit ${all.length} shows them)`);
-  out.push('ocrmake runs <id> shows a run\'s report.');
+  out.push('ocrmake runs <id> (or latest, or any unique part of an id) shows a run\'s report.');
   process.stdout.write(`${out.join('\n')}\n`);
   return ExitCode.ok;
 }
 
-/** Prints one report: Markdown, or with --json the full JSON. An id prefix is enough when it is unique. */
+/**
+ * Prints one report: Markdown, or with --json the full JSON. `latest` is the newest run; otherwise an id,
+ * or any part of one that only one run has (`20261124-1623`, `162353`).
+ */
 function showRun(root: string, id: string, json: boolean): number {
   const dir = path.join(root, RUNS_DIR);
   let ids: string[];
@@ -90,9 +93,10 @@ function showRun(root: string, id: string, json: boolean): number {
   } catch {
     ids = [];
   }
-  const matches = ids.includes(id) ? [id] : ids.filter((x) => x.startsWith(id));
+  const matches = findRun(root, ids, id);
   if (matches.length !== 1) {
-    const why = matches.length === 0 ? `no run "${id}" in ${RUNS_DIR}/` : `"${id}" matches ${matches.length} runs (${matches.sort().slice(0, 3).join(', ')}${matches.length > 3 ? ', …' : ''})`;
+    const what = id === 'latest' ? 'no run yet' : `no run "${id}"`;
+    const why = matches.length === 0 ? `${what} in ${RUNS_DIR}/` : `"${id}" matches ${matches.length} runs (${matches.sort().slice(0, 3).join(', ')}${matches.length > 3 ? ', …' : ''}); give more of the id`;
     throw new ExitSignal(ExitCode.usage, `${why}.\n  Run ocrmake runs to list the runs and their ids.`);
   }
   const file = path.join(dir, `${matches[0]}.${json ? 'json' : 'md'}`);
@@ -104,4 +108,15 @@ function showRun(root: string, id: string, json: boolean): number {
   }
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   return ExitCode.ok;
+}
+
+/** The ids `wanted` names: `latest`, the id itself, else those it starts, else those that contain it. */
+function findRun(root: string, ids: readonly string[], wanted: string): string[] {
+  if (wanted === 'latest') {
+    const newest = listRunReports(root)[0];
+    return newest ? [newest.id] : [];
+  }
+  if (ids.includes(wanted)) return [wanted];
+  const prefixed = ids.filter((x) => x.startsWith(wanted));
+  return prefixed.length > 0 ? prefixed : ids.filter((x) => x.includes(wanted));
 }

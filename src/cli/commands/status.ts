@@ -42,7 +42,7 @@ export async function status(o: StatusOptions): Promise<number> {
         for (const i of items) {
           const t = plan.targets.get(i.key as never)!;
           const why = i.reasons.map((r) => r.code).join(', ') || t.detail || '';
-          process.stdout.write(`${i.state.padEnd(13)} ${i.key.padEnd(w)}  ${why}\n`);
+          process.stdout.write(`${`${i.state.padEnd(13)} ${i.key.padEnd(w)}  ${why}`.trimEnd()}\n`);
         }
       }
       const parts = STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);

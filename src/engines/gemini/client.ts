@@ -38,7 +38,9 @@ export async function createClient(o: ClientOptions): Promise<Client> {
     endpoint: endpointOf(baseUrl),
     async rawGet(path: string) {
       const res = await fetch(`${baseUrl}/${apiVersion}/${path}`, { headers: { 'x-goog-api-key': key }, signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
-      if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+      // Shaped like the SDK's ApiError (status, JSON body as the message), so classify() and the retries
+      // treat a raw read as they treat an SDK call.
+      if (!res.ok) throw Object.assign(new Error((await res.text().catch(() => '')) || `GET ${path}: HTTP ${res.status}`), { name: 'ApiError', status: res.status });
       return res.json();
     },
   };

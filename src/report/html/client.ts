@@ -1,7 +1,10 @@
 // The report page's script, inlined into the HTML. It reads the embedded data (see data.ts), renders only the
 // rows in view (fixed-pitch cells, row heights from a prefix sum, binary search on scroll), handles every
 // cell through event delegation on the row container, and builds a page's details only when it is opened.
-// Plain ES2020 with no template literals, so it can live in this TS string unescaped.
+// Plain ES2020 with no template literals, so it can live in this TS string unescaped. A page's scan and
+// output (client-page.ts) are spliced in, in the same scope.
+import { CLIENT_PAGE_JS } from './client-page.js';
+
 export const CLIENT_JS = String.raw`
 'use strict';
 (function () {
@@ -198,6 +201,7 @@ export const CLIENT_JS = String.raw`
   function select(b, i, reveal) {
     selB = b; selI = i;
     panel.hidden = false;
+    panel.classList.add('wide');
     panel.innerHTML = detailHtml(b, i);
     panel.scrollTop = 0;
     if (reveal) revealRow(b); else render(true);
@@ -225,6 +229,7 @@ export const CLIENT_JS = String.raw`
     var h = '<div class="ph"><div style="flex:1;min-width:0"><div class="k" id="d-key">' + esc(key) + '</div>' +
       '<div style="margin-top:6px" id="d-state">' + pill(v) + '</div></div><button class="x" id="d-close" title="Close (Esc)" aria-label="Close">×</button></div>';
     h += '<div class="sec"><div class="why" id="d-why">' + why(state, x) + '</div></div>';
+    h += pageHtml(key, pathOf(B.i, B, i), pathOf(B.o, B, i), x);
     h += '<div class="sec"><h3>Reasons</h3><div id="d-reasons">';
     if (x.r && x.r.length) {
       h += '<table class="t rs"><tr><th>reason</th><th>recorded</th><th>current</th></tr>';
@@ -267,9 +272,17 @@ export const CLIENT_JS = String.raw`
       if (navigator.clipboard) navigator.clipboard.writeText(text).then(function () { t.textContent = 'copied'; }, function () {});
       return;
     }
+    if (t.getAttribute('data-view') !== null) {
+      var view = t.getAttribute('data-view');
+      panel.querySelectorAll('.otext').forEach(function (el) { el.hidden = view !== 'text'; });
+      panel.querySelectorAll('.ojson').forEach(function (el) { el.hidden = view !== 'json'; });
+      panel.querySelectorAll('[data-view]').forEach(function (bt) { bt.setAttribute('aria-pressed', String(bt.getAttribute('data-view') === view)); });
+      return;
+    }
     if (t.classList.contains('key')) { var at = locate(t.getAttribute('data-key')); if (at) select(at[0], at[1], true); }
   });
 
+` + CLIENT_PAGE_JS + String.raw`
   // ---- failures tab --------------------------------------------------------------------------------------
   var failuresShown = false;
   function renderFailures() {
@@ -309,15 +322,22 @@ export const CLIENT_JS = String.raw`
   $('tab-failures').addEventListener('click', function () { showTab('failures'); });
 
   // ---- header, legend chips, toolbar ------------------------------------------------------------------------
-  var upToDate = totals[stateIdx.fresh] + totals[stateIdx.edited], bad = 0;
-  for (var v2 = 0; v2 < NS; v2++) if (PROBLEM[ST[v2]]) bad += totals[v2];
+  // The headline counts what needs attention now; the failure log (history) has its own tab.
+  var upToDate = totals[stateIdx.fresh] + totals[stateIdx.edited], bad = 0, parts = [];
+  ['stale', 'failed', 'dead', 'blocked', 'missing-input'].forEach(function (s) {
+    var n = totals[stateIdx[s]];
+    bad += n;
+    if (n) parts.push(fmt(n) + ' ' + (s === 'missing-input' ? 'missing input' : s));
+  });
   $('h-project').textContent = D.project;
-  $('h-meta').innerHTML = 'engine <b>' + esc(D.engine) + '</b> · <span title="when this report was made">' + esc(when(D.generatedAt)) + '</span> · ' + fmt(NB) + (NB === 1 ? ' book' : ' books');
+  var by = D.bookWildcards.length ? ' by ' + D.bookWildcards.map(esc).join(' / ') : '';
+  $('h-meta').innerHTML = 'engine <b>' + esc(D.engine) + '</b> · <span title="when this report was made">' + esc(when(D.generatedAt)) + '</span> · ' + fmt(NB) + (NB === 1 ? ' book' : ' books') + by;
   $('k-pages').textContent = fmt(nPages);
   $('k-done').textContent = nPages ? (Math.floor(1000 * upToDate / nPages) / 10) + '%' : '–';
   $('k-bad').textContent = fmt(bad);
+  $('k-bad-l').textContent = bad ? 'need attention: ' + parts.join(' · ') : 'need attention now';
+  $('k-bad').parentNode.title = 'pages that are stale, failed, dead, blocked or missing their input now' + (bad ? ': ' + parts.join(', ') : '');
   if (bad) $('k-bad').parentNode.classList.add('bad');
-  $('k-fail').textContent = fmt(D.failures.total);
   $('bar').innerHTML = ST.map(function (s, v) { return totals[v] ? '<span class="st' + v + '" style="width:' + (100 * totals[v] / nPages) + '%" title="' + esc(s + ': ' + fmt(totals[v])) + '"></span>' : ''; }).join('');
   $('chips').innerHTML = ST.map(function (s, v) {
     return '<button class="chip' + (totals[v] ? '' : ' zero') + '" aria-pressed="true" data-v="' + v + '" data-state="' + esc(s) + '" title="' + esc(s + ': ' + (MEANING[s] || '') + ' — click to hide or show; double-click to show only this state') + '">' +

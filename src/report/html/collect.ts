@@ -20,7 +20,7 @@ export function collectReport(p: Project, plan: Plan, now: Date): ReportInput {
     failures.push({ key: f.key, class: f.class, code: f.code ?? null, message: f.message, attempt: f.attempt, at: f.at });
   }
   return {
-    project: path.basename(p.config.root),
+    project: p.config.name ?? path.basename(p.config.root),
     engine: p.engine,
     dependent: p.fingerprints.chainDependent,
     generatedAt: now.toISOString(),

@@ -6,7 +6,7 @@
 import type { Reason, State } from '../../plan/types.js';
 import { STATES } from '../../plan/types.js';
 
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
 /** Hashes are shown shortened (as `explain` does); 12 hex digits tell any two requests apart in practice. */
 const HASH_CHARS = 12;
@@ -39,6 +39,7 @@ export interface ReportFailureInput {
 }
 
 export interface ReportInput {
+  /** The title: the ocrfile's `name`, else the project folder's name. */
   project: string;
   engine: string;
   /** False for engines that send no context: predecessors are book order only. */
@@ -52,6 +53,10 @@ export interface ReportInput {
   failures: readonly ReportFailureInput[];
   /** Rows in the whole failure log. */
   failureTotal: number;
+  /** Where the project root is seen from the report's folder (`../`), for links to images and outputs. */
+  base?: string;
+  /** How page details (thumbnails, outputs) were embedded (see media.ts); absent: none. */
+  media?: { embedded: number; limit: number; linkImages: boolean; variant?: string | null };
 }
 
 /** A path column: `prefix + page + suffix` for every page, or `prefix + names[i]` (null: no such file). */
@@ -92,6 +97,8 @@ export type ReportFailureRow = [number, number, number, number, number, number];
 export interface ReportData {
   v: typeof REPORT_VERSION;
   project: string;
+  base: string;
+  media: { embedded: number; limit: number; linkImages: boolean; variant?: string | null };
   engine: string;
   dependent: boolean;
   generatedAt: string;
@@ -139,6 +146,8 @@ export function buildReportData(input: ReportInput): ReportData {
   return {
     v: REPORT_VERSION,
     project: input.project,
+    base: input.base ?? '',
+    media: input.media ?? { embedded: 0, limit: 0, linkImages: false },
     engine: input.engine,
     dependent: input.dependent,
     generatedAt: input.generatedAt,

@@ -55,6 +55,8 @@ header.top{display:flex;align-items:center;gap:20px;flex-wrap:wrap;padding:14px 
 .kpi .n{font-size:18px;font-weight:650;font-variant-numeric:tabular-nums;letter-spacing:-.02em}
 .kpi .l{font-size:11px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
 .kpi.bad .n{color:var(--bad)}
+.kpi.wide{min-width:150px;max-width:300px}
+.kpi.wide .l{text-transform:none;letter-spacing:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .bar{display:flex;height:6px;background:var(--line2)}
 .bar span{display:block;height:100%;background:var(--st)}
 .toolbar{display:flex;align-items:center;gap:10px;padding:10px 22px;background:var(--card);border-bottom:1px solid var(--line);flex-wrap:wrap}
@@ -106,6 +108,33 @@ main{flex:1;display:flex;gap:14px;padding:14px 22px 18px;min-height:0}
 .empty{padding:60px 20px;text-align:center;color:var(--muted)}
 #panel{width:clamp(320px,34vw,420px);flex:none;overflow:auto;display:flex;flex-direction:column;align-self:flex-start;max-height:100%}
 #panel[hidden]{display:none}
+#panel.wide{width:clamp(540px,52vw,1100px)}
+.page{display:grid;grid-template-columns:minmax(0,42%) minmax(0,1fr);gap:16px;align-items:start}
+.scan img{display:block;width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff;box-shadow:0 1px 3px #1018281a}
+.scan .cap{font-size:11.5px;color:var(--muted);margin-top:6px}
+.scan .cap a,.otext a{color:var(--accent)}
+.noimg{display:grid;place-items:center;aspect-ratio:3/4;border:1px dashed var(--line);border-radius:6px;color:var(--muted);text-align:center;padding:12px}
+.out{min-width:0}
+.page.cmp{grid-template-columns:minmax(0,28%) minmax(0,1fr) minmax(0,1fr)}
+.page.cmp .out.var .oh h3::after{content:' (variant)';font-weight:400;color:var(--muted)}
+.oh{display:flex;align-items:center;gap:8px;margin-bottom:6px}
+.oh h3{margin:0;flex:1}
+.seg{display:inline-flex;border:1px solid var(--line);border-radius:7px;overflow:hidden}
+.sb{border:0;background:#fff;padding:2px 10px;font-size:12px;cursor:pointer;color:var(--muted)}
+.sb[aria-pressed=true]{background:var(--ink);color:#fff}
+.otext,.ojson{max-height:72vh;overflow:auto;border:1px solid var(--line2);border-radius:8px;padding:10px 12px;background:#fcfcfd}
+.ojson{margin:0;font:12px/1.45 var(--mono);white-space:pre-wrap;overflow-wrap:anywhere}
+.otext{font-size:13px}
+.otext .meta{display:flex;flex-wrap:wrap;gap:2px 12px;margin:2px 0 6px;color:var(--ink2)}
+.otext .mi b{font-weight:600;color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.03em;margin-right:3px}
+.otext .prose{margin:4px 0 10px}
+.otext .pl{font-size:11px;color:var(--faint);text-transform:uppercase;letter-spacing:.04em}
+.otext .pt{font:14px/1.55 Georgia,"DejaVu Serif","Liberation Serif",serif;white-space:pre-wrap;overflow-wrap:anywhere;color:var(--ink)}
+.otext details{margin:6px 0 4px}
+.otext summary{cursor:pointer;font-weight:600;color:var(--ink2);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.otext ol.ol{margin:4px 0 4px;padding-left:22px}
+.otext ol.ol>li{margin:2px 0 8px}
+.otext pre.raw{margin:0;white-space:pre-wrap;font:12px var(--mono)}
 .ph{display:flex;align-items:flex-start;gap:10px;padding:16px 16px 12px;border-bottom:1px solid var(--line)}
 .ph .k{flex:1;font:600 13px/1.4 var(--mono);word-break:break-word}
 .x{border:0;background:none;cursor:pointer;color:var(--muted);font-size:18px;line-height:1;padding:2px 4px;border-radius:6px}

@@ -97,6 +97,18 @@ describe('ocrmake build with the local engine', () => {
     assert.equal(read(dir, OUT2), bytes, 'restored byte for byte');
   });
 
+  test('an empty output (what a power cut can leave of a file renamed before its flush) is missing, not an edit: restored with no request', async () => {
+    const bytes = read(dir, OUT2);
+    fs.writeFileSync(path.join(dir, OUT2), '');
+    const st = JSON.parse((await runCli(dir, ['explain', P2, '--json'])).stdout);
+    assert.equal(st.state, 'stale');
+    assert.deepEqual(st.reasons, [{ code: 'output-missing' }]);
+    const s = summaryOf(await runCli(dir, ['build', '--json']));
+    assert.equal(s['requests'], 0);
+    assert.equal(s['restored'], 1);
+    assert.equal(read(dir, OUT2), bytes, 'restored byte for byte');
+  });
+
   test('a hand-edited output is edited: build leaves it, --force regenerates it', async () => {
     const original = read(dir, OUT2);
     const edited = original.replace('COURSE OF INSTRUCTION', 'COURSE OF INSTRUCTION (checked by hand)');

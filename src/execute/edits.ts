@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TargetKey } from '../types.js';
-import { sha256 } from '../util/hash.js';
+import { EMPTY_HASH, sha256 } from '../util/hash.js';
 import { relPath, writeFileAtomic } from '../util/fs.js';
 import type { Project } from './project.js';
 
@@ -16,7 +16,7 @@ export function isEdited(p: Project, key: TargetKey): boolean {
   const page = p.index.byKey.get(key);
   if (!page) return false;
   const now = p.hashes.hash(page.output);
-  if (now.kind !== 'ok') return false;
+  if (now.kind !== 'ok' || now.hash === EMPTY_HASH) return false;
   return now.hash !== p.store.targets.get(key)?.outputHash;
 }
 

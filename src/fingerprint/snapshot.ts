@@ -22,7 +22,7 @@ import type { ResultStore } from '../cache/objects.js';
 import type { StateStore } from '../cache/state.js';
 import type { TargetInput } from '../plan/types.js';
 import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
-import { canonicalJson, sha256 } from '../util/hash.js';
+import { canonicalJson, EMPTY_HASH, sha256 } from '../util/hash.js';
 import type { HashCache } from './hash-cache.js';
 import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, imageIdentity, prepareHash, requestConfig, sourceKind, type PromptRenderer, type SourceKind } from './request.js';
 import { resolveLocalOcr, type LocalOcrSetup } from './local-ocr.js';
@@ -186,7 +186,7 @@ export class Fingerprinter {
       record = { fingerprint: current.fingerprint, outputHash, components: current.components };
       this.recovered.push(key);
     }
-    if (out.kind === 'error') outputHash = null;
+    if (out.kind === 'error' || outputHash === EMPTY_HASH) outputHash = null;
     const input = { key, predecessor, inputProblem, outputHash, current, currentProblem, record, inputKey, awaits };
     this.inputs.set(key, input);
     return input;

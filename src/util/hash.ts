@@ -22,3 +22,10 @@ function sortKeys(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * The hash of an empty file. No output ocrmake writes is empty, and no person's transcription is: an empty file
+ * at an output path is what a power cut leaves of a file renamed before its group's flush, so it counts as
+ * no output (restored or rebuilt), never as an edit to keep.
+ */
+export const EMPTY_HASH: ContentHash = sha256(new Uint8Array(0));

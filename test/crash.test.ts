@@ -80,12 +80,21 @@ function buildAndKill(dir: string, m: Moment): Promise<Killed> {
       const t = setTimeout(() => child.kill('SIGKILL'), ms);
       timers.push(t);
     };
+    // A save is a journal append (the journal grows) or a fold (a new snapshot, a new inode).
     const stateFile = path.join(dir, CACHE, 'state.sqlite');
-    const inode = () => {
+    const journalFile = path.join(dir, CACHE, 'state.journal');
+    const size = (f: string) => {
       try {
-        return fs.statSync(stateFile).ino;
+        return fs.statSync(f).size;
       } catch {
         return -1;
+      }
+    };
+    const inode = () => {
+      try {
+        return `${fs.statSync(stateFile).ino}:${size(journalFile)}`;
+      } catch {
+        return '-1';
       }
     };
     if (m.kind === 'early' || m.kind === 'anytime') kill(m.ms);

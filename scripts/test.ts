@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const TESTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test');
 /** Measured on 2 cores, longest first (README "Development" has the figures). */
-const SLOWEST = ['config-option', 'crash', 'watch', 'secrets', 'context-policies', 'formats', 'edges', 'models', 'failures', 'gemini-crash', 'adopt-gc', 'gemini-batch', 'bad-input-catalogue', 'braintrust', 'prepare-gemini', 'cost', 'bad-inputs', 'cli-build', 'run-report', 'original-pipeline', 'install', 'readme', 'report', 'tty', 'init'];
+const SLOWEST = ['formats', 'secrets', 'models', 'failures', 'crash', 'gemini-batch', 'edges', 'adopt-gc', 'config-option', 'gemini-crash', 'watch', 'context-policies', 'journal', 'bad-input-catalogue', 'readme', 'prepare-gemini', 'cost', 'variants', 'bad-inputs', 'cli-build', 'report', 'braintrust', 'install', 'run-report', 'eval', 'cache-upgrade', 'original-pipeline', 'graph', 'tty', 'prepare', 'init'];
 const HANG_MS = 20 * 60_000;
 
 const rank = (f: string) => {

@@ -143,6 +143,13 @@ async function geminiExamples(): Promise<Examples> {
     ex.set('cost', block([dry, built], { dir }));
     ex.set('max-cost', block([refused], { dir }));
 
+    // explain with a Gemini engine: the model, and which settings changed (the rule asks for medium resolution).
+    const rule = path.join(dir, 'rules/page_ocr.ts');
+    const ruleBefore = fs.readFileSync(rule, 'utf8');
+    fs.writeFileSync(rule, ruleBefore.replace("thinking: { level: 'low' },", "thinking: { level: 'low' },\n  mediaResolution: 'medium',"));
+    ex.set('explain-gemini', block([expect(await ocrmake(dir, ['explain', key(AL, 2)], env), 0, /config-changed/)], { dir }));
+    fs.writeFileSync(rule, ruleBefore);
+
     // A collection built by an older pipeline (or whose cache was lost), with one damaged output.
     fs.rmSync(path.join(dir, '.ocrcache'), { recursive: true });
     const damaged = path.join(dir, out(VA, 3));

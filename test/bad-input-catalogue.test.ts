@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startOf } from '../src/cache/lock.js';
 import type { FakeGemini } from './fake-gemini/index.js';
 import { ALABAMA, geminiEnv, startFake } from './util/gemini-rig.js';
 import { layoutProject, SAMPLE_PAGES } from './util/layout.js';
@@ -154,14 +155,6 @@ const CASES: Case[] = [
   },
 ];
 
-function startOf(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 let fake: FakeGemini;
 before(async () => {

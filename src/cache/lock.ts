@@ -203,7 +203,7 @@ function parseHolder(raw: string): Holder | null {
 }
 
 /** A process's start time from /proc (field 22 of stat, after the parenthesised name), or null. */
-function startOf(pid: number): string | null {
+export function startOf(pid: number): string | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;

@@ -1,11 +1,11 @@
 // How `ocrmake eval` shows its scores: a table (pages, chains, overall), the --json contract, the CSV rows.
 import { precision, recall, type JsonCounts } from './json-metrics.js';
 import type { EvalResult, PageEval, Totals } from './score.js';
-import { rate, type TextCounts } from './text-metrics.js';
+import { cerOf, werOf, type TextCounts } from './text-metrics.js';
 
 export const pct = (r: number): string => `${(r * 100).toFixed(2)} %`;
-const cer = (t: TextCounts) => rate(t.charEdits, t.chars);
-const wer = (t: TextCounts) => rate(t.wordEdits, t.words);
+const cer = cerOf;
+const wer = werOf;
 
 /** The figures of one page, chain or the whole: rates (0–1) and the counts behind them. */
 export function figures(text: TextCounts | null, json: JsonCounts | null): Record<string, unknown> {

@@ -6,7 +6,7 @@ import type { GroundTruth, ResolvedConfig, ResolvedRule } from '../config/resolv
 import type { Page } from '../graph/page.js';
 import type { TargetKey } from '../types.js';
 import { addJsonCounts, defaultText, jsonCounts, type JsonCounts } from './json-metrics.js';
-import { textCounts, type TextCounts } from './text-metrics.js';
+import { addTextCounts, noTextCounts, textCounts, type TextCounts } from './text-metrics.js';
 
 export type PageStatus = 'scored' | 'no-output' | 'no-truth' | 'unreadable';
 
@@ -100,16 +100,13 @@ function readOrNull(file: string): string | null {
 }
 
 function emptyTotals(gt: GroundTruth): Totals {
-  return { pages: 0, text: { charEdits: 0, chars: 0, wordEdits: 0, words: 0 }, json: gt.format === 'json' ? { fields: {}, lists: {} } : null };
+  return { pages: 0, text: noTextCounts(), json: gt.format === 'json' ? { fields: {}, lists: {} } : null };
 }
 
 function add(t: Totals, s: PageEval): void {
   t.pages++;
   if (s.text) {
-    t.text.charEdits += s.text.charEdits;
-    t.text.chars += s.text.chars;
-    t.text.wordEdits += s.text.wordEdits;
-    t.text.words += s.text.words;
+    addTextCounts(t.text, s.text);
   }
   if (t.json && s.json) addJsonCounts(t.json, s.json);
 }

@@ -72,3 +72,18 @@ export function levenshtein(a: readonly string[], b: readonly string[]): number 
   }
   return previous[b.length] ?? 0;
 }
+
+/** Counts of no page: the start of a total. */
+export const noTextCounts = (): TextCounts => ({ charEdits: 0, chars: 0, wordEdits: 0, words: 0 });
+
+/** Adds a page's counts to a total (pooled rates: sum of edits over sum of lengths). */
+export function addTextCounts(total: TextCounts, page: TextCounts): void {
+  total.charEdits += page.charEdits;
+  total.chars += page.chars;
+  total.wordEdits += page.wordEdits;
+  total.words += page.words;
+}
+
+/** The pooled character and word error rates of counts. */
+export const cerOf = (t: TextCounts): number => rate(t.charEdits, t.chars);
+export const werOf = (t: TextCounts): number => rate(t.wordEdits, t.words);

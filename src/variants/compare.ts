@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/resolved.js';
 import { todayUtc } from '../cost/models.js';
 import { costOf } from '../cost/pricing.js';
 import { evaluate, readOutputText } from '../eval/score.js';
-import { rate, type TextCounts } from '../eval/text-metrics.js';
+import { addTextCounts, cerOf, noTextCounts, werOf, type TextCounts } from '../eval/text-metrics.js';
 import type { Project } from '../execute/project.js';
 import type { Page } from '../graph/page.js';
 import type { TargetKey } from '../types.js';
@@ -89,8 +89,8 @@ export function compareSides(names: { a: string; b: string }, pa: Project, pb: P
   return out;
 }
 
-export const cer = (t: TextCounts): number => rate(t.charEdits, t.chars);
-export const wer = (t: TextCounts): number => rate(t.wordEdits, t.words);
+export const cer = cerOf;
+export const wer = werOf;
 
 function side(p: Project, page: Page, text: TextCounts | null): PageSide {
   const record = p.store.targets.get(page.key);
@@ -105,16 +105,13 @@ function side(p: Project, page: Page, text: TextCounts | null): PageSide {
 const pricesOf = (c: ResolvedConfig) => c.prices;
 
 function emptyTotals(): SideTotals {
-  return { pages: 0, text: { charEdits: 0, chars: 0, wordEdits: 0, words: 0 }, tokensIn: 0, tokensOut: 0, costUsd: 0, unknownCost: 0 };
+  return { pages: 0, text: noTextCounts(), tokensIn: 0, tokensOut: 0, costUsd: 0, unknownCost: 0 };
 }
 
 function add(t: SideTotals, s: PageSide): void {
   t.pages++;
   if (s.text) {
-    t.text.charEdits += s.text.charEdits;
-    t.text.chars += s.text.chars;
-    t.text.wordEdits += s.text.wordEdits;
-    t.text.words += s.text.words;
+    addTextCounts(t.text, s.text);
   }
   if (s.costUsd === null || s.tokensIn === null || s.tokensOut === null) t.unknownCost++;
   else {

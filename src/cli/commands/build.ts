@@ -1,4 +1,5 @@
 import type { EngineName } from '../../config/define.js';
+import { abortOnSignals } from '../interrupt.js';
 import { runBuild } from '../../execute/build.js';
 import { createReporter } from '../../report/reporter.js';
 import { createRunReporter } from '../../report/run-report.js';
@@ -36,14 +37,7 @@ export async function build(o: BuildCommandOptions): Promise<number> {
   const tracer = o.dryRun ? null : await createTracer({ root, downstream, holdSummary: true, configProject: () => ocrfileProject(root) });
   const emit: Emit = redacting(tracer?.emit ?? downstream);
   const controller = new AbortController();
-  // First SIGINT/SIGTERM: stop submitting, save the cache, release the lock. A second one exits at once.
-  const stop = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`\nocrmake: ${signal}: stopping after the work in progress; press Ctrl-C again to quit now\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const unlisten = abortOnSignals(controller, (signal) => `ocrmake: ${signal}: stopping after the work in progress; press Ctrl-C again to quit now`);
   try {
     const { exitCode } = await runBuild({
       root,
@@ -63,7 +57,6 @@ export async function build(o: BuildCommandOptions): Promise<number> {
     await tracer?.close(); // before the run report closes: it releases the held summary
     runReport?.close();
     reporter.close();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    unlisten();
   }
 }

@@ -1,6 +1,7 @@
 // `ocrmake try <variant> [selectors..]`: a variant's requests, built into the result store and its area
 // (src/variants/try.ts); the build's progress and summary as `build` shows them, then the variant's scores
 // against the ground truth, and a Braintrust experiment when Braintrust is configured.
+import { abortOnSignals } from '../interrupt.js';
 import type { EngineName } from '../../config/define.js';
 import { pct } from '../../eval/format.js';
 import { rate } from '../../eval/text-metrics.js';
@@ -32,13 +33,7 @@ export async function tryCommand(o: TryCommandOptions): Promise<number> {
   const reporter = await createReporter({ json: o.json, quiet: o.quiet, tty: Boolean(process.stderr.isTTY), out: process.stdout, err: process.stderr });
   const emit: Emit = redacting((e) => reporter.emit(e));
   const controller = new AbortController();
-  const stop = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`\nocrmake: ${signal}: stopping after the work in progress; press Ctrl-C again to quit now\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const unlisten = abortOnSignals(controller, (signal) => `ocrmake: ${signal}: stopping after the work in progress; press Ctrl-C again to quit now`);
   let closed = false;
   try {
     const result = await runTry(
@@ -60,8 +55,7 @@ export async function tryCommand(o: TryCommandOptions): Promise<number> {
     return result.exitCode;
   } finally {
     if (!closed) reporter.close();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    unlisten();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { EngineName } from '../../config/define.js';
+import { abortOnSignals } from '../interrupt.js';
 import { ExitCode, ExitSignal } from '../../errors.js';
 import { createReporter } from '../../report/reporter.js';
 import { createRunReporter } from '../../report/run-report.js';
@@ -36,13 +37,7 @@ export async function watch(o: WatchCommandOptions): Promise<number> {
     },
   });
   const controller = new AbortController();
-  const stop = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`\nocrmake watch: ${signal}: saving the cache and stopping (batches in flight are picked up by the next build or watch)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const unlisten = abortOnSignals(controller, (signal) => `ocrmake watch: ${signal}: saving the cache and stopping (batches in flight are picked up by the next build or watch)`);
   try {
     const builds = await new Watcher({
       root,
@@ -58,7 +53,6 @@ export async function watch(o: WatchCommandOptions): Promise<number> {
     await tracer.close();
     runReport.close();
     reporter.close();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    unlisten();
   }
 }

@@ -3,7 +3,6 @@
 // collected and reported at once, each with its file and config path.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
@@ -17,6 +16,7 @@ import { modelOptions, type OptionProblem } from './model-options.js';
 import { DEFAULTS, DEFAULT_MODEL, durationMs, type Filter, type GroundTruth, type ResolvedConfig, type ResolvedRule, type ResolvedVariant } from './resolved.js';
 import { IMAGE_ACCEPTS, resolveImages, resolveLocal } from './images.js';
 import type { FilterValue } from './define.js';
+import { cachedTransform } from './transpile-cache.js';
 
 export const OCRFILE = 'ocrfile.ts';
 
@@ -84,7 +84,9 @@ async function importOcrfile(root: string, file: string): Promise<{ exported: un
     alias: { ocrmake: path.resolve(path.dirname(here), '../index.js'), zod: ZOD },
     nativeModules: ['ocrmake', 'zod'],
     moduleCache: false,
-    fsCache: path.join(os.tmpdir(), 'ocrmake-jiti-cache'),
+    // Keyed by content, not path: a copy of a project reuses what another copy transpiled (transpile-cache.ts).
+    fsCache: false,
+    transform: cachedTransform,
     interopDefault: true,
   });
   const before = new Set(Object.keys(jiti.cache ?? {}));

@@ -84,7 +84,8 @@ export function syncGroup(): void {
       fd = fs.openSync(file, 'r');
     } catch (err) {
       // Replaced or removed since (a later write of the same path is in the list too): nothing to flush.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
         unsynced.pop();
         continue;
       }
@@ -108,9 +109,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const flush = !o.group;
   const tmp = step('temp', tmpDir ?? path.dirname(file), () => writeTemp(tmpDir ?? path.dirname(file), file, bytes, flush));
-  if (o.group) unsynced.push(file);
   try {
     renameInto(tmp, file);
+    // Only a file that is in place waits for the sync point: one that failed (a file in the way of its
+    // folder) is reported by the caller, and must not fail the cache's next save.
+    if (o.group) unsynced.push(file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     // A temp folder on another file system than the target (e.g. the outputs on a mounted disk, the cache
@@ -123,6 +126,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
       fs.rmSync(beside, { force: true });
       throw new WriteError('target', file, err2 as NodeJS.ErrnoException);
     }
+    if (o.group) unsynced.push(file);
   }
 }
 

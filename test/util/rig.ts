@@ -71,7 +71,10 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 export function startCli(dir: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const traced = process.env['OCRMAKE_TEST_TRACE'] ? ['--import', CPU_TRACE] : [];
+  // OCRMAKE_TEST_PROFILE=dir: a V8 CPU profile of every CLI run, for finding what a test's commands spend.
+  if (process.env['OCRMAKE_TEST_PROFILE']) traced.push('--cpu-prof', `--cpu-prof-dir=${process.env['OCRMAKE_TEST_PROFILE']}`);
+  return spawn(process.execPath, [...traced, CLI, ...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function runCli(dir: string, args: string[], o: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
@@ -84,11 +87,25 @@ export function runCli(dir: string, args: string[], o: { env?: Record<string, st
       child.kill('SIGKILL');
       reject(new Error(`ocrmake ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, o.timeoutMs ?? 600_000);
+    const t0 = Date.now();
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, events: parseNdjson(stdout) });
+      const result = { code, signal, stdout, stderr, events: parseNdjson(stdout) };
+      trace(args, child.pid, Date.now() - t0, result);
+      resolve(result);
     });
   });
+}
+
+/** With OCRMAKE_TEST_TRACE=file, one line per CLI run (test file, command, wall ms, engine of its build): where the suite's time goes. */
+/** Preloaded in traced CLI runs: the process's own CPU seconds, appended to the trace file + '.cpu' at exit. */
+const CPU_TRACE = `data:text/javascript,${encodeURIComponent("import fs from 'node:fs'; process.on('exit', () => { const u = process.cpuUsage(); fs.appendFileSync(process.env.OCRMAKE_TEST_TRACE + '.cpu', process.pid + '\\t' + ((u.user + u.system) / 1e6).toFixed(2) + '\\n'); });")}`;
+
+function trace(args: string[], pid: number | undefined, ms: number, r: CliResult): void {
+  const file = process.env['OCRMAKE_TEST_TRACE'];
+  if (!file) return;
+  const built = /(\d+) built/.exec(r.stdout + r.stderr)?.[1] ?? r.events.findLast((e) => e.event === 'summary')?.built ?? '';
+  fs.appendFileSync(file, `${path.basename(process.argv[1] ?? '?')}\t${ms}\t${built}\t${pid}\t${args.join(' ')}\n`);
 }
 
 export function parseNdjson(text: string): any[] {

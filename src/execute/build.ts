@@ -75,6 +75,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     try {
       return await buildProject(p, opts, started);
     } finally {
+      p.objects.close();
       p.store.close();
     }
   } finally {

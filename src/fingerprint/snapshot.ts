@@ -137,13 +137,20 @@ export class Fingerprinter {
     for (const chain of this.#index.chains) for (const page of chain.pages) this.computeOne(page);
   }
 
-  /** Recomputes a chain from `key` on (after an output of it changed). */
+  /**
+   * Recomputes a chain from `key` on (after an output of it changed). A page's request depends on its
+   * predecessor only through that page's output hash, so the walk stops after a page (past `key`) whose
+   * output hash came out as it was: the pages after it see the same inputs. Without the stop, every result
+   * in a 300-page chain would recompute the rest of the chain: quadratic in the chain's length.
+   */
   recomputeFrom(key: TargetKey): void {
     let k: TargetKey | undefined = key;
     while (k) {
       const page = this.#index.byKey.get(k);
       if (!page) return;
-      this.computeOne(page);
+      const before = this.inputs.get(k);
+      const after = this.computeOne(page);
+      if (k !== key && before && before.outputHash === after.outputHash && before.inputProblem === after.inputProblem) return;
       k = this.#index.successor.get(k);
     }
   }

@@ -47,19 +47,19 @@ export class WriteError extends Error {
  * cache again). Groups under SYNCFS_FROM files, and systems where `sync -f` is missing or fails, fsync
  * each file.
  */
-const unsynced: string[] = [];
+const unsynced = new Set<string>();
 let syncfsWorks: boolean | null = null;
 const SYNCFS_FROM = 64;
 
 /** Flushes every file written with `group: true` since the last sync point. */
 export function syncGroup(): void {
-  if (!durability.fsync || unsynced.length === 0) {
-    if (!durability.fsync) unsynced.length = 0;
+  if (!durability.fsync || unsynced.size === 0) {
+    if (!durability.fsync) unsynced.clear();
     return;
   }
   // A few files are flushed one by one: syncfs flushes everything dirty on the file system, other programs'
   // writes included, which on a busy disk costs more than a handful of fsyncs.
-  if (syncfsWorks !== false && unsynced.length >= SYNCFS_FROM) {
+  if (syncfsWorks !== false && unsynced.size >= SYNCFS_FROM) {
     // One path per file system is enough for syncfs.
     const byDevice = new Map<number, string>();
     for (const file of unsynced) {
@@ -73,19 +73,18 @@ export function syncGroup(): void {
     const r = spawnSync('sync', ['-f', ...byDevice.values()], { stdio: 'ignore' });
     syncfsWorks = !r.error && r.status === 0;
     if (syncfsWorks) {
-      unsynced.length = 0;
+      unsynced.clear();
       return;
     }
   }
-  while (unsynced.length > 0) {
-    const file = unsynced[unsynced.length - 1]!;
+  for (const file of unsynced) {
     let fd: number;
     try {
       fd = fs.openSync(file, 'r');
     } catch (err) {
-      // Replaced or removed since (a later write of the same path is in the list too): nothing to flush.
+      // Removed since: nothing to flush.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        unsynced.pop();
+        unsynced.delete(file);
         continue;
       }
       throw err;
@@ -95,8 +94,13 @@ export function syncGroup(): void {
     } finally {
       fs.closeSync(fd);
     }
-    unsynced.pop();
+    unsynced.delete(file);
   }
+}
+
+/** Flushes `file` (written in place, e.g. appended to) at the next sync point, with the group. */
+export function groupSync(file: string): void {
+  unsynced.add(file);
 }
 
 export interface WriteOptions {
@@ -108,7 +112,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const flush = !o.group;
   const tmp = step('temp', tmpDir ?? path.dirname(file), () => writeTemp(tmpDir ?? path.dirname(file), file, bytes, flush));
-  if (o.group) unsynced.push(file);
+  if (o.group) unsynced.add(file);
   try {
     renameInto(tmp, file);
   } catch (err) {

@@ -67,6 +67,12 @@ export class Fingerprinter {
   readonly #contextFnHash: ContentHash | null;
   #prompt: { render: PromptRenderer; templateHash: ContentHash } | null = null;
   readonly inputs = new Map<TargetKey, TargetInput & { inputKey: string | null }>();
+  /**
+   * The length of each page's current prompt and context, kept when the prompt was rendered to find the
+   * request (the estimate needs only lengths: rendering every prompt again, and holding 100,000 of them,
+   * cost the dry run most of its time and memory). A page whose request came from its record has none.
+   */
+  readonly #promptSizes = new Map<TargetKey, { prompt: number; context: number | null }>();
   /** Targets recorded as fresh because their output equals the stored result of their request (a crash between write and save). */
   readonly recovered: TargetKey[] = [];
   /** The local engine's model files and settings (null for the Gemini engines). */
@@ -173,6 +179,7 @@ export class Fingerprinter {
     let inputKey: string | null = null;
     let awaits: TargetKey | null = null;
     if (this.#mode !== 'exact') this.#draftFps.set(key, imageHash ? this.#draftFingerprint(page, imageHash) : null);
+    this.#promptSizes.delete(key); // set again below if the prompt is rendered
     if (imageHash) {
       const r = this.#request(page, predecessor, imageHash, recordRow?.inputKey ?? null, recordRow ? { fingerprint: recordRow.fingerprint, components: recordRow.components } : null);
       if ('problem' in r) currentProblem = r.problem;
@@ -197,6 +204,11 @@ export class Fingerprinter {
     const input = { key, predecessor, inputProblem, outputHash, current, currentProblem, record, inputKey, awaits };
     this.inputs.set(key, input);
     return input;
+  }
+
+  /** The length of `key`'s current prompt and context when this run rendered it (null: not rendered, or no request). */
+  promptSize(key: TargetKey): { prompt: number; context: number | null } | null {
+    return this.inputs.get(key)?.current ? this.#promptSizes.get(key) ?? null : null;
   }
 
   /** A page's image identity, from the stat cache (for requests of pages whose own request is not known). */
@@ -246,6 +258,7 @@ export class Fingerprinter {
     if (recorded && recordedInputKey === inputKey) return { state: 'known', ...recorded, inputKey };
     const built = this.#build(page, predecessor, imageHash);
     if ('problem' in built) return built;
+    this.#promptSizes.set(page.key, { prompt: built.prompt?.length ?? 0, context: built.previousContext?.length ?? null });
     return { state: 'known', fingerprint: built.fingerprint, components: built.components, inputKey };
   }
 

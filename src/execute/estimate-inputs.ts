@@ -151,15 +151,13 @@ function pickSample<T>(items: readonly T[], n: number): T[] {
 }
 
 /** Width and height from an image file's header (PNG, JPEG, GIF, WebP, BMP); null when unknown or unreadable. */
-export function imageSize(file: string): { width: number; height: number } | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return null;
-  }
+export function imageSize(file: string, first?: Buffer): { width: number; height: number } | null {
+  let fd: number | null = null;
   try {
     const read = (offset: number, length: number): Buffer => {
+      // Within the bytes the caller read already (the sniffed head): no file access.
+      if (first && offset + length <= first.length) return first.subarray(offset, offset + length);
+      fd ??= fs.openSync(file, 'r');
       const b = Buffer.alloc(length);
       const n = fs.readSync(fd, b, 0, length, offset);
       return b.subarray(0, n);
@@ -176,7 +174,7 @@ export function imageSize(file: string): { width: number; height: number } | nul
   } catch {
     return null;
   } finally {
-    fs.closeSync(fd);
+    if (fd !== null) fs.closeSync(fd);
   }
 }
 

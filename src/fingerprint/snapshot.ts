@@ -143,22 +143,43 @@ export class Fingerprinter {
     for (const chain of this.#index.chains) for (const page of chain.pages) this.computeOne(page);
   }
 
-  /**
-   * Recomputes a chain from `key` on (after an output of it changed). A page's request depends on its
-   * predecessor only through that page's output hash, so the walk stops after a page (past `key`) whose
-   * output hash came out as it was: the pages after it see the same inputs. Without the stop, every result
-   * in a 300-page chain would recompute the rest of the chain: quadratic in the chain's length.
-   */
+  /** Recomputes a chain from `key` on (after an output of it changed). */
   recomputeFrom(key: TargetKey): void {
-    let k: TargetKey | undefined = key;
+    const page = this.#index.byKey.get(key);
+    if (!page) return;
+    this.computeOne(page);
+    this.recomputeAfter(key);
+  }
+
+  /**
+   * Recomputes the pages after `key` (whose output changed). A page's request depends on its predecessor
+   * only through that page's output hash, so the walk stops after a page whose output hash came out as it
+   * was: the pages after it see the same inputs. Without the stop, every result in a 300-page chain would
+   * recompute the rest of the chain: quadratic in the chain's length.
+   */
+  recomputeAfter(key: TargetKey): void {
+    let k = this.#index.successor.get(key);
     while (k) {
       const page = this.#index.byKey.get(k);
       if (!page) return;
       const before = this.inputs.get(k);
       const after = this.computeOne(page);
-      if (k !== key && before && before.outputHash === after.outputHash && before.inputProblem === after.inputProblem) return;
+      if (before && before.outputHash === after.outputHash) return;
       k = this.#index.successor.get(k);
     }
+  }
+
+  /**
+   * This process just wrote `key`'s output for its current request and recorded it: its input takes the
+   * record as it is, without a stat, a read of the output and a hash of its request again (computeOne's
+   * work, which is the same answer). False when the record is not of the current request (then compute).
+   */
+  wroteOutput(key: TargetKey): boolean {
+    const input = this.inputs.get(key);
+    const rec = this.#store.targets.get(key);
+    if (!input?.current || !rec || rec.fingerprint !== input.current.fingerprint) return false;
+    this.inputs.set(key, { ...input, outputHash: rec.outputHash, record: { fingerprint: rec.fingerprint, outputHash: rec.outputHash, components: rec.components } });
+    return true;
   }
 
   computeOne(page: Page): TargetInput {

@@ -91,6 +91,9 @@ export class ResultStore {
         }
       }
     }
+    // Loose objects are no longer written (only packs are), so their folder listing is final: a first build
+    // asks for 100,000 results that are not there, and a failed open each would cost more than the listing.
+    if (!this.#names(fp).has(`${fp}.json.gz`)) return null;
     try {
       return gunzipSync(fs.readFileSync(this.#loosePath(fp)));
     } catch {
@@ -176,12 +179,11 @@ export class ResultStore {
     }
     this.#writer.seal();
     syncGroup();
+    index.forget(touched);
     for (const [fp, at] of moved) index.set(fp, at, Date.now());
-    for (const fp of doomed) if (touched.has(index.at.get(fp)?.pack ?? '')) index.at.delete(fp);
     for (const pack of touched) {
       fs.rmSync(indexOf(path.join(this.#packs, pack)), { force: true });
       fs.rmSync(path.join(this.#packs, pack), { force: true });
-      index.forget(pack);
     }
   }
 
@@ -212,16 +214,16 @@ class PackIndex {
     if (this.#listedAt !== null && !ifChanged) return false;
     let mtime: bigint;
     try {
-      mtime = fs.statSync(this.#dir, { bigint: true }).mtimeNs;
+      mtime = fs.statSync(this.#dir, { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? -1n;
     } catch {
-      this.#listedAt ??= -1n;
-      return false;
+      mtime = -1n;
     }
     if (mtime === this.#listedAt) return false;
     this.#listedAt = mtime;
+    if (mtime === -1n) return false;
     const all = new Set(fs.readdirSync(this.#dir).filter((n) => n.endsWith(PACK_EXT)));
     // Packs gc rewrote (in another process) are gone: so are their copies.
-    for (const name of this.#seen) if (!all.has(name)) this.forget(name);
+    this.forget(new Set([...this.#seen].filter((name) => !all.has(name))));
     const names = [...all].filter((n) => !this.#seen.has(n)).sort();
     for (const name of names) {
       this.#seen.add(name);
@@ -249,9 +251,13 @@ class PackIndex {
     return this.#mtimes.get(pack) ?? 0;
   }
 
-  forget(pack: string): void {
-    this.#seen.delete(pack);
-    this.#mtimes.delete(pack);
-    for (const [fp, at] of this.at) if (at.pack === pack) this.at.delete(fp);
+  /** Drops the packs (deleted) and every copy they held, in one pass. */
+  forget(packs: ReadonlySet<string>): void {
+    if (packs.size === 0) return;
+    for (const pack of packs) {
+      this.#seen.delete(pack);
+      this.#mtimes.delete(pack);
+    }
+    for (const [fp, at] of this.at) if (packs.has(at.pack)) this.at.delete(fp);
   }
 }

@@ -28,24 +28,10 @@ export async function createReporter(o: ReporterOptions): Promise<Reporter> {
 }
 
 function jsonReporter(out: NodeJS.WritableStream): Reporter {
-  // The lines of one synchronous stretch (a batch's 1,000 results are ingested in one) go out in one write,
-  // at the end of it: a write per line is a system call per page, measurable at thousands of pages a second.
-  let pending = '';
-  const flush = (): void => {
-    const lines = pending;
-    pending = '';
-    if (lines) out.write(lines);
-  };
   return {
-    emit: (e) => {
-      // Record events carry whole prompts: they are for tracers, not for the NDJSON stream.
-      if (e.event === 'record') return;
-      if (!pending) queueMicrotask(flush);
-      pending += `${JSON.stringify(e)}\n`;
-      // A dry run's 100,000 stale events are one stretch too: written as they pass 64 kB, not held.
-      if (pending.length > 65536) flush();
-    },
-    close: flush,
+    // Record events carry whole prompts: they are for tracers, not for the NDJSON stream.
+    emit: (e) => (e.event === 'record' ? undefined : void out.write(`${JSON.stringify(e)}\n`)),
+    close: () => {},
   };
 }
 

@@ -90,8 +90,10 @@ describe('pack files of the result store', () => {
       for (let n = 10; n < 20; n++) b.write(fp(n), body(n));
       b.close();
       const before = packsOf(cache);
+      fs.writeFileSync(path.join(cache, 'packs', `0000000000001-1-1${INDEX_EXT}`), 'an index whose pack is gone');
       const c = new ResultStore(cache);
       c.remove([fp(3), fp(4)]);
+      assert.deepEqual(fs.readdirSync(path.join(cache, 'packs')).filter((f) => f.endsWith(INDEX_EXT)).length, 2, 'one index per pack, none left over');
       const after = packsOf(cache);
       assert.equal(after.length, 2, 'one pack rewritten, the other untouched');
       assert.ok(after.includes(before[1]!) && !after.includes(before[0]!));

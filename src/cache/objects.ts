@@ -10,7 +10,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Fingerprint } from '../types.js';
 import { alive, removeDeadTemps, syncGroup } from '../util/fs.js';
-import { indexOf, isSealed, loadPack, PACK_EXT, readPayload, writerOf, type PackedAt } from './packs.js';
+import { INDEX_EXT, indexOf, isSealed, loadPack, PACK_EXT, readPayload, writerOf, type PackedAt } from './packs.js';
 import { PackWriter } from './pack-writer.js';
 
 /** One stored object, as gc sees it. */
@@ -184,6 +184,11 @@ export class ResultStore {
     for (const pack of touched) {
       fs.rmSync(indexOf(path.join(this.#packs, pack)), { force: true });
       fs.rmSync(path.join(this.#packs, pack), { force: true });
+    }
+    // An index a reader wrote for a pack deleted meanwhile (readers take no lock) indexes nothing: removed.
+    const names = new Set(fs.readdirSync(this.#packs));
+    for (const name of names) {
+      if (name.endsWith(INDEX_EXT) && !names.has(`${name.slice(0, -INDEX_EXT.length)}${PACK_EXT}`)) fs.rmSync(path.join(this.#packs, name), { force: true });
     }
   }
 

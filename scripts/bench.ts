@@ -137,7 +137,7 @@ async function benchOne(frozen: Frozen, ninja: string | null, pages: number, kee
 
     const firstBuild = await measure(process.execPath, [frozen.bench, '--populate', dir, '--pages', String(pages)], dir);
     expectRun(firstBuild, () => true, 'the collection built');
-    log('first build: runBuild with an instant fake engine', firstBuild, 'no OCR; writes outputs, result objects and records, group commit and journal on');
+    log('first build: runBuild with an instant fake engine', firstBuild, 'no OCR; writes outputs, packed result objects and records, group commit and journal on');
     const stateBytes = ['state.sqlite', 'state.journal'].reduce((n, f) => n + (fs.statSync(path.join(dir, '.ocrcache', f), { throwIfNoEntry: false })?.size ?? 0), 0);
     log('state size (state.sqlite + state.journal)', { seconds: 0, cpuSeconds: null, rssMb: null }, `${(stateBytes / 2 ** 20).toFixed(1)} MiB, ${Math.round(stateBytes / pages)} B per page`);
 

@@ -6,6 +6,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ResultStore } from '../src/cache/objects.js';
 import { runBuild } from '../src/execute/build.js';
 import type { BuildEvent } from '../src/events.js';
 import { fakeEngine, type FakeEngine } from './util/fake-engine.js';
@@ -39,7 +40,8 @@ function* files(dir: string): Generator<string> {
     else yield p;
   }
 }
-const objects = (dir: string) => [...files(path.join(dir, '.ocrcache/objects'))].map((f) => path.basename(f, '.json.gz')).sort();
+/** The fingerprints in the result store (loose objects and packs alike), read as a new process would. */
+const objects = (dir: string) => [...new ResultStore(path.join(dir, '.ocrcache')).list()].sort();
 /** Output path → bytes of every output in a project. */
 const outputs = (dir: string) => new Map([...files(path.join(dir, OUT))].map((f) => [path.relative(dir, f), fs.readFileSync(f)]));
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { ResultStore } from '../src/cache/objects.js';
 import { loadGroundTruth, startFakeGemini } from './fake-gemini/index.js';
 import { makeProject, REPO, runCli, type CliResult } from './util/rig.js';
 
@@ -130,6 +131,14 @@ test('the Gemini API key appears in no output, log, cache or result file', async
           objects++;
           found.push(...leaks(`${rel} (gunzipped)`, gunzipSync(bytes)));
         }
+      }
+      // Packed objects are gzip inside pack files: searched as the result store gives them back.
+      const store = new ResultStore(path.join(root, '.ocrcache'));
+      for (const fp of store.list()) {
+        const bytes = store.read(fp);
+        if (!bytes) continue;
+        objects++;
+        found.push(...leaks(`result-store object ${fp} (unpacked)`, bytes));
       }
       assert.ok(fs.existsSync(path.join(root, '.ocrcache/state.sqlite')));
     }

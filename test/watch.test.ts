@@ -10,6 +10,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { ResultStore } from '../src/cache/objects.js';
+import type { Fingerprint } from '../src/types.js';
 import { loadGroundTruth, startFakeGemini, type FakeGemini, type FakeGeminiOptions } from './fake-gemini/index.js';
 import { makeProject, read, REPO, runCli, write } from './util/rig.js';
 import { killAll, waitUntil, WatchSession, type BuildRun, type WatchEvent } from './util/watch-rig.js';
@@ -79,8 +81,7 @@ async function explain(dir: string, target: string, env: Record<string, string> 
 
 /** The bytes the result store keeps for a fingerprint, or null. */
 function stored(dir: string, fp: string): Buffer | null {
-  const file = path.join(dir, '.ocrcache/objects', fp.slice(0, 2), `${fp}.json.gz`);
-  return fs.existsSync(file) ? zlib.gunzipSync(fs.readFileSync(file)) : null;
+  return new ResultStore(path.join(dir, '.ocrcache')).read(fp as Fingerprint);
 }
 
 /** A valid 8×8 grey PNG whose pixels depend on `seed` (a distinct image per seed). */

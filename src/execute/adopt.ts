@@ -94,10 +94,8 @@ function adoptOne(p: Project, page: Page, inflight: boolean, dryRun: boolean): A
   if (dryRun) return { kind: 'adopted', key, output: page.output };
   const fp = input.current.fingerprint;
   // The stored object must be these exact bytes, so that a restore gives back what was adopted (and the
-  // output hash matches). A different object under the same fingerprint is replaced: adopting says this
-  // output is the answer to this request.
-  const stored = p.objects.read(fp);
-  if (stored && !stored.equals(bytes)) p.objects.remove(fp);
+  // output hash matches). A different object under the same fingerprint is replaced (write does that):
+  // adopting says this output is the answer to this request.
   p.objects.write(fp, bytes);
   recordOutput(p, key, hash, { origin: 'adopted' });
   return { kind: 'adopted', key, output: page.output };

@@ -75,6 +75,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     try {
       return await buildProject(p, opts, started);
     } finally {
+      p.objects.close();
       p.store.close();
     }
   } finally {
@@ -825,21 +826,22 @@ export class BuildLoop {
     const p = this.#p;
     const chain = p.index.chainOf.get(key)!;
     this.#countingCutoffs(chain, key, () => {
-      if (p.fingerprints.chainDependent) p.fingerprints.recomputeFrom(key);
-      else p.fingerprints.computeOne(p.index.byKey.get(key)!);
+      // The page itself: its new record, as written (no files read again); then the pages it gives context to.
+      if (!p.fingerprints.wroteOutput(key)) p.fingerprints.computeOne(p.index.byKey.get(key)!);
+      if (p.fingerprints.chainDependent) p.fingerprints.recomputeAfter(key);
       this.#replan(chain);
     });
   }
 
   /** Runs a re-plan of `chain`; waiting pages (other than `except`) that came out fresh are cutoffs: no call. */
   #countingCutoffs(chain: Chain, except: TargetKey | null, replan: () => void): void {
-    const before = new Map(chain.pages.map((pg) => [pg.key, this.#plans.get(pg.key)?.state]));
+    const waiting: TargetKey[] = [];
+    for (const pg of chain.pages) if (pg.key !== except && this.#plans.get(pg.key)?.state === 'waiting') waiting.push(pg.key);
     replan();
-    for (const pg of chain.pages) {
-      if (pg.key === except) continue;
-      if (before.get(pg.key) === 'waiting' && this.#plans.get(pg.key)?.state === 'fresh') {
+    for (const key of waiting) {
+      if (this.#plans.get(key)?.state === 'fresh') {
         this.#counts.cutoff++;
-        this.#opts.emit({ event: 'cutoff', key: pg.key });
+        this.#opts.emit({ event: 'cutoff', key });
       }
     }
   }

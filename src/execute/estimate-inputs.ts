@@ -33,7 +33,7 @@ export interface EstimateOptions {
 export async function estimatePlan(p: Project, o: EstimateOptions): Promise<CostEstimate> {
   const local = p.engine === 'local';
   const keys = [...o.send, ...o.waiting];
-  const prompts = local ? new Map<TargetKey, string>() : promptsOf(p, keys);
+  const prompts = local ? null : promptLengths(p, keys);
   // The size each page's prepared image will have (prepare/size.ts), not its source's: tokens are counted on what is sent.
   const sizes = local ? new Map<string, { width: number; height: number }>() : await preparedSizes(keys.flatMap((key) => {
     const page = p.index.byKey.get(key);
@@ -41,10 +41,10 @@ export async function estimatePlan(p: Project, o: EstimateOptions): Promise<Cost
   }), p.config.images[imageFamily(p.engine)], imageSize);
   const pages: EstimatePage[] = keys.map((key) => {
     const size = sizes.get(key) ?? null;
-    return { width: size?.width ?? null, height: size?.height ?? null, promptChars: prompts.get(key)?.length ?? 0 };
+    return { width: size?.width ?? null, height: size?.height ?? null, promptChars: prompts?.lengths.get(key) ?? 0 };
   });
-  const canCount = !local && o.countTokens && prompts.size > 0 && geminiKey(p.config.root) !== null;
-  const measured = canCount ? await measureTokens(p, [...prompts.values()], o.warn) : null;
+  const canCount = prompts !== null && o.countTokens && prompts.lengths.size > 0 && geminiKey(p.config.root) !== null;
+  const measured = canCount ? await measureTokens(p, pickSample([...prompts.lengths.keys()], COUNT_SAMPLES).map(prompts.text), o.warn) : null;
   // Only pages built with this model say how long its answers (and its thinking) run.
   const model = p.config.rule.model;
   const recordedOutputs: number[] = [];
@@ -64,47 +64,64 @@ export async function estimatePlan(p: Project, o: EstimateOptions): Promise<Cost
 }
 
 /**
- * The rendered prompt of each page. A page whose request is known gets its exact prompt; one whose
- * predecessor has not been built yet gets its template rendered with a stand-in context as long as the
- * mean known context (or DEFAULT_CONTEXT_CHARS).
+ * The length of each page's rendered prompt, and a way to get the text of a few (for countTokens). A page
+ * whose request is known has its exact length: kept by the fingerprinter when it rendered the prompt to
+ * find the request (nothing is rendered twice), or rendered now when the request came from its record.
+ * A page whose predecessor has not been built yet gets its template rendered with a stand-in context as
+ * long as the mean known context (or DEFAULT_CONTEXT_CHARS).
  */
-function promptsOf(p: Project, keys: readonly TargetKey[]): Map<TargetKey, string> {
-  const out = new Map<TargetKey, string>();
-  const contexts: number[] = [];
+function promptLengths(p: Project, keys: readonly TargetKey[]): { lengths: Map<TargetKey, number>; text: (key: TargetKey) => string } {
+  const lengths = new Map<TargetKey, number>();
+  let contextSum = 0, contexts = 0;
   const unknown: TargetKey[] = [];
+  const exact = (key: TargetKey): { prompt: string; previousContext: string | null } | null => {
+    try {
+      const r = p.fingerprints.request(key);
+      return { prompt: r.prompt ?? '', previousContext: r.previousContext };
+    } catch {
+      return null;
+    }
+  };
   for (const key of keys) {
     if (!p.fingerprints.inputs.get(key)?.current) {
       unknown.push(key);
       continue;
     }
-    try {
-      const r = p.fingerprints.request(key);
-      out.set(key, r.prompt ?? '');
-      if (r.previousContext !== null) contexts.push(r.previousContext.length);
-    } catch {
+    const kept = p.fingerprints.promptSize(key);
+    const size = kept ?? (() => {
+      const r = exact(key);
+      return r ? { prompt: r.prompt.length, context: r.previousContext?.length ?? null } : null;
+    })();
+    if (!size) {
       unknown.push(key);
+      continue;
+    }
+    lengths.set(key, size.prompt);
+    if (size.context !== null) {
+      contextSum += size.context;
+      contexts++;
     }
   }
-  if (unknown.length === 0) return out;
-  let render: PromptRenderer;
-  try {
-    render = compilePrompt(p.config).render;
-  } catch {
-    return out; // a broken template is reported by the build itself
-  }
-  const contextChars = contexts.length > 0 ? Math.round(contexts.reduce((a, b) => a + b, 0) / contexts.length) : DEFAULT_CONTEXT_CHARS;
-  const standIn = 'x'.repeat(contextChars);
-  for (const key of unknown) {
+  let render: PromptRenderer | null = null;
+  const standIn = 'x'.repeat(contexts > 0 ? Math.round(contextSum / contexts) : DEFAULT_CONTEXT_CHARS);
+  const guess = (key: TargetKey): string | null => {
     const page = p.index.byKey.get(key);
-    if (!page) continue;
-    const hasContext = p.fingerprints.chainDependent && p.index.predecessor.has(key);
+    if (!page) return null;
     try {
-      out.set(key, render(page.vars, hasContext ? standIn : null));
+      render ??= compilePrompt(p.config).render;
+      return render(page.vars, p.fingerprints.chainDependent && p.index.predecessor.has(key) ? standIn : null);
     } catch {
-      // reported by the build itself
+      return null; // a broken template is reported by the build itself
     }
+  };
+  const guessed = new Set<TargetKey>();
+  for (const key of unknown) {
+    const text = guess(key);
+    if (text === null) continue;
+    lengths.set(key, text.length);
+    guessed.add(key);
   }
-  return out;
+  return { lengths, text: (key) => (guessed.has(key) ? guess(key) : exact(key)?.prompt) ?? '' };
 }
 
 /** Tokens per character of a few prompts, by countTokens; null (with a warning) when that fails. */
@@ -128,21 +145,19 @@ async function measureTokens(p: Project, prompts: readonly string[], warn?: (m: 
 }
 
 /** Up to n prompts spread over the list (first, middle, last…), so one odd page does not decide the ratio. */
-function pickSample(items: readonly string[], n: number): string[] {
+function pickSample<T>(items: readonly T[], n: number): T[] {
   if (items.length <= n) return [...items];
   return Array.from({ length: n }, (_, i) => items[Math.floor((i * (items.length - 1)) / (n - 1))]!);
 }
 
 /** Width and height from an image file's header (PNG, JPEG, GIF, WebP, BMP); null when unknown or unreadable. */
-export function imageSize(file: string): { width: number; height: number } | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return null;
-  }
+export function imageSize(file: string, first?: Buffer): { width: number; height: number } | null {
+  let fd: number | null = null;
   try {
     const read = (offset: number, length: number): Buffer => {
+      // Within the bytes the caller read already (the sniffed head): no file access.
+      if (first && offset + length <= first.length) return first.subarray(offset, offset + length);
+      fd ??= fs.openSync(file, 'r');
       const b = Buffer.alloc(length);
       const n = fs.readSync(fd, b, 0, length, offset);
       return b.subarray(0, n);
@@ -159,7 +174,7 @@ export function imageSize(file: string): { width: number; height: number } | nul
   } catch {
     return null;
   } finally {
-    fs.closeSync(fd);
+    if (fd !== null) fs.closeSync(fd);
   }
 }
 

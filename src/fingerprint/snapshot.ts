@@ -67,6 +67,12 @@ export class Fingerprinter {
   readonly #contextFnHash: ContentHash | null;
   #prompt: { render: PromptRenderer; templateHash: ContentHash } | null = null;
   readonly inputs = new Map<TargetKey, TargetInput & { inputKey: string | null }>();
+  /**
+   * The length of each page's current prompt and context, kept when the prompt was rendered to find the
+   * request (the estimate needs only lengths: rendering every prompt again, and holding 100,000 of them,
+   * cost the dry run most of its time and memory). A page whose request came from its record has none.
+   */
+  readonly #promptSizes = new Map<TargetKey, { prompt: number; context: number | null }>();
   /** Targets recorded as fresh because their output equals the stored result of their request (a crash between write and save). */
   readonly recovered: TargetKey[] = [];
   /** The local engine's model files and settings (null for the Gemini engines). */
@@ -139,13 +145,41 @@ export class Fingerprinter {
 
   /** Recomputes a chain from `key` on (after an output of it changed). */
   recomputeFrom(key: TargetKey): void {
-    let k: TargetKey | undefined = key;
+    const page = this.#index.byKey.get(key);
+    if (!page) return;
+    this.computeOne(page);
+    this.recomputeAfter(key);
+  }
+
+  /**
+   * Recomputes the pages after `key` (whose output changed). A page's request depends on its predecessor
+   * only through that page's output hash, so the walk stops after a page whose output hash came out as it
+   * was: the pages after it see the same inputs. Without the stop, every result in a 300-page chain would
+   * recompute the rest of the chain: quadratic in the chain's length.
+   */
+  recomputeAfter(key: TargetKey): void {
+    let k = this.#index.successor.get(key);
     while (k) {
       const page = this.#index.byKey.get(k);
       if (!page) return;
-      this.computeOne(page);
+      const before = this.inputs.get(k);
+      const after = this.computeOne(page);
+      if (before && before.outputHash === after.outputHash) return;
       k = this.#index.successor.get(k);
     }
+  }
+
+  /**
+   * This process just wrote `key`'s output for its current request and recorded it: its input takes the
+   * record as it is, without a stat, a read of the output and a hash of its request again (computeOne's
+   * work, which is the same answer). False when the record is not of the current request (then compute).
+   */
+  wroteOutput(key: TargetKey): boolean {
+    const input = this.inputs.get(key);
+    const rec = this.#store.targets.get(key);
+    if (!input?.current || !rec || rec.fingerprint !== input.current.fingerprint) return false;
+    this.inputs.set(key, { ...input, outputHash: rec.outputHash, record: { fingerprint: rec.fingerprint, outputHash: rec.outputHash, components: rec.components } });
+    return true;
   }
 
   computeOne(page: Page): TargetInput {
@@ -166,6 +200,7 @@ export class Fingerprinter {
     let inputKey: string | null = null;
     let awaits: TargetKey | null = null;
     if (this.#mode !== 'exact') this.#draftFps.set(key, imageHash ? this.#draftFingerprint(page, imageHash) : null);
+    this.#promptSizes.delete(key); // set again below if the prompt is rendered
     if (imageHash) {
       const r = this.#request(page, predecessor, imageHash, recordRow?.inputKey ?? null, recordRow ? { fingerprint: recordRow.fingerprint, components: recordRow.components } : null);
       if ('problem' in r) currentProblem = r.problem;
@@ -190,6 +225,11 @@ export class Fingerprinter {
     const input = { key, predecessor, inputProblem, outputHash, current, currentProblem, record, inputKey, awaits };
     this.inputs.set(key, input);
     return input;
+  }
+
+  /** The length of `key`'s current prompt and context when this run rendered it (null: not rendered, or no request). */
+  promptSize(key: TargetKey): { prompt: number; context: number | null } | null {
+    return this.inputs.get(key)?.current ? this.#promptSizes.get(key) ?? null : null;
   }
 
   /** A page's image identity, from the stat cache (for requests of pages whose own request is not known). */
@@ -239,6 +279,7 @@ export class Fingerprinter {
     if (recorded && recordedInputKey === inputKey) return { state: 'known', ...recorded, inputKey };
     const built = this.#build(page, predecessor, imageHash);
     if ('problem' in built) return built;
+    this.#promptSizes.set(page.key, { prompt: built.prompt?.length ?? 0, context: built.previousContext?.length ?? null });
     return { state: 'known', fingerprint: built.fingerprint, components: built.components, inputKey };
   }
 

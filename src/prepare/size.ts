@@ -23,7 +23,7 @@ export interface SizeQuery {
 type Size = { width: number; height: number };
 
 /** Sizes by key; a page whose header cannot be read is left out (the estimate assumes a typical page). */
-export async function preparedSizes(queries: readonly SizeQuery[], settings: ImageSettings, headerSize: (file: string) => Size | null): Promise<Map<string, Size>> {
+export async function preparedSizes(queries: readonly SizeQuery[], settings: ImageSettings, headerSize: (file: string, head: Buffer) => Size | null): Promise<Map<string, Size>> {
   const out = new Map<string, Size>();
   const pdfs = new PdfDocuments();
   try {
@@ -40,15 +40,17 @@ export async function preparedSizes(queries: readonly SizeQuery[], settings: Ima
   return out;
 }
 
-async function sourceSize(q: SizeQuery, settings: ImageSettings, headerSize: (file: string) => Size | null, pdfs: PdfDocuments): Promise<Size | null> {
-  const format = sniff(readHead(q.path));
+async function sourceSize(q: SizeQuery, settings: ImageSettings, headerSize: (file: string, head: Buffer) => Size | null, pdfs: PdfDocuments): Promise<Size | null> {
+  const head = readHead(q.path);
+  const format = sniff(head);
   switch (format) {
     case 'png':
     case 'jpeg':
     case 'gif':
     case 'webp':
     case 'bmp':
-      return headerSize(q.path);
+      // From the bytes sniffed already: one read per page (a JPEG's frame header may lie further on).
+      return headerSize(q.path, head);
     case 'tiff':
     case 'avif': {
       const sharp = (await import('sharp')).default;

@@ -85,6 +85,7 @@ export async function importSeed(o: SeedOptions): Promise<SeedResult> {
       p.store.save();
       return result;
     } finally {
+      p.objects.close();
       p.store.close();
     }
   } finally {

@@ -47,19 +47,19 @@ export class WriteError extends Error {
  * cache again). Groups under SYNCFS_FROM files, and systems where `sync -f` is missing or fails, fsync
  * each file.
  */
-const unsynced: string[] = [];
+const unsynced = new Set<string>();
 let syncfsWorks: boolean | null = null;
 const SYNCFS_FROM = 64;
 
 /** Flushes every file written with `group: true` since the last sync point. */
 export function syncGroup(): void {
-  if (!durability.fsync || unsynced.length === 0) {
-    if (!durability.fsync) unsynced.length = 0;
+  if (!durability.fsync || unsynced.size === 0) {
+    if (!durability.fsync) unsynced.clear();
     return;
   }
   // A few files are flushed one by one: syncfs flushes everything dirty on the file system, other programs'
   // writes included, which on a busy disk costs more than a handful of fsyncs.
-  if (syncfsWorks !== false && unsynced.length >= SYNCFS_FROM) {
+  if (syncfsWorks !== false && unsynced.size >= SYNCFS_FROM) {
     // One path per file system is enough for syncfs.
     const byDevice = new Map<number, string>();
     for (const file of unsynced) {
@@ -73,20 +73,19 @@ export function syncGroup(): void {
     const r = spawnSync('sync', ['-f', ...byDevice.values()], { stdio: 'ignore' });
     syncfsWorks = !r.error && r.status === 0;
     if (syncfsWorks) {
-      unsynced.length = 0;
+      unsynced.clear();
       return;
     }
   }
-  while (unsynced.length > 0) {
-    const file = unsynced[unsynced.length - 1]!;
+  for (const file of unsynced) {
     let fd: number;
     try {
       fd = fs.openSync(file, 'r');
     } catch (err) {
-      // Replaced or removed since (a later write of the same path is in the list too): nothing to flush.
+      // Removed since, or its folder replaced by a file: nothing to flush.
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        unsynced.pop();
+        unsynced.delete(file);
         continue;
       }
       throw err;
@@ -96,8 +95,13 @@ export function syncGroup(): void {
     } finally {
       fs.closeSync(fd);
     }
-    unsynced.pop();
+    unsynced.delete(file);
   }
+}
+
+/** Flushes `file` (written in place, e.g. appended to) at the next sync point, with the group. */
+export function groupSync(file: string): void {
+  unsynced.add(file);
 }
 
 export interface WriteOptions {
@@ -113,7 +117,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
     renameInto(tmp, file);
     // Only a file that is in place waits for the sync point: one that failed (a file in the way of its
     // folder) is reported by the caller, and must not fail the cache's next save.
-    if (o.group) unsynced.push(file);
+    if (o.group) unsynced.add(file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     // A temp folder on another file system than the target (e.g. the outputs on a mounted disk, the cache
@@ -126,7 +130,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
       fs.rmSync(beside, { force: true });
       throw new WriteError('target', file, err2 as NodeJS.ErrnoException);
     }
-    if (o.group) unsynced.push(file);
+    if (o.group) unsynced.add(file);
   }
 }
 

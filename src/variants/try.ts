@@ -67,6 +67,7 @@ export async function runTry(o: TryOptions, after?: (p: Project, r: TryResult) =
       await after?.(p, result);
       return result;
     } finally {
+      p.objects.close();
       p.store.close();
     }
   } finally {

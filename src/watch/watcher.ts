@@ -100,6 +100,7 @@ export class Watcher {
       await this.#chokidar?.close();
       await this.#data?.close();
       if (this.#project) {
+        this.#project.objects.close();
         this.#project.store.save();
         this.#project.store.close();
       }
@@ -239,6 +240,7 @@ export class Watcher {
         try {
           next = await openProject({ root: this.#o.root, ...(this.#o.engine ? { engine: this.#o.engine } : {}), emit });
         } finally {
+          old?.objects.close();
           old?.store.close();
           this.#project = next;
         }

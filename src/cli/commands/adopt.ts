@@ -58,6 +58,7 @@ export async function adopt(o: AdoptOptions): Promise<number> {
       // Every selected output that exists was adopted (or was fresh already): 0; some could not be: 1.
       return result.skipped.length > 0 ? ExitCode.failed : ExitCode.ok;
     } finally {
+      p.objects.close();
       p.store.close();
     }
   } finally {

@@ -3,7 +3,7 @@
 // Kept, whatever their age: every object a recorded target references (its recorded fingerprint, also for
 // pages no longer discovered or filtered out: their outputs may still be restored if the filter comes
 // back), and every page's current fingerprint when it differs (what a build would restore now). Kept too:
-// anything younger than --keep-days (by file mtime), so that reverting a recent prompt edit stays free.
+// anything younger than --keep-days (by file mtime; a packed object's is its pack's), so that reverting a recent prompt edit stays free.
 // Kept too: every result a variant area records (`ocrmake try`). The rest is deleted. The command holds the project lock, so no build writes objects meanwhile.
 // Prepared images (.ocrcache/prepared/) not used for --keep-days are deleted too: they are remade on need.
 import fs from 'node:fs';
@@ -57,22 +57,20 @@ export async function gc(o: GcOptions): Promise<number> {
       const cutoff = started.getTime() - o.keepDays * 86_400_000;
       const out: GcJson = { dryRun: o.dryRun, keepDays: o.keepDays, objects: 0, bytes: 0, referenced: 0, young: 0, deleted: 0, bytesFreed: 0, prepared: { images: 0, bytes: 0, deleted: 0, bytesFreed: 0 } };
       const doomed: Fingerprint[] = [];
-      for (const fp of p.objects.list()) {
-        const st = statObject(cacheDir, fp);
-        if (!st) continue; // gone meanwhile
+      for (const o of p.objects.objects()) {
         out.objects++;
-        out.bytes += st.size;
-        if (referenced.has(fp)) out.referenced++;
-        else if (st.mtimeMs > cutoff) out.young++;
+        out.bytes += o.bytes;
+        if (referenced.has(o.fp)) out.referenced++;
+        else if (o.mtimeMs > cutoff) out.young++;
         else {
-          doomed.push(fp);
+          doomed.push(o.fp);
           out.deleted++;
-          out.bytesFreed += st.size;
+          out.bytesFreed += o.bytes;
         }
       }
       out.prepared = prunePrepared(cacheDir, cutoff, o.dryRun);
       if (!o.dryRun) {
-        for (const fp of doomed) p.objects.remove(fp);
+        p.objects.remove(doomed);
         removeEmptyDirs(path.join(cacheDir, 'objects'));
         p.store.recordRun(runId(started), 'gc', started.toISOString(), new Date().toISOString(), ExitCode.ok, out);
         p.store.save();
@@ -84,18 +82,6 @@ export async function gc(o: GcOptions): Promise<number> {
     }
   } finally {
     lock?.release();
-  }
-}
-
-/**
- * Size and mtime of a stored object. The path mirrors ResultStore's layout (objects/<2 hex>/<fp>.json.gz),
- * which has no stat of its own.
- */
-function statObject(cacheDir: string, fp: Fingerprint): fs.Stats | null {
-  try {
-    return fs.statSync(path.join(cacheDir, 'objects', fp.slice(0, 2), `${fp}.json.gz`));
-  } catch {
-    return null;
   }
 }
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadGroundTruth, startFakeGemini, type BatchTiming, type FakeGemini, type GroundTruth } from './fake-gemini/index.js';
 import { makeProject, parseNdjson, REPO, runCli, startCli, summaryOf } from './util/rig.js';
+import { expectEachSentOnce, expectNothingToSend } from './util/gemini-rig.js';
 import { layoutProject } from './util/layout.js';
 import { tinyPng } from '../scripts/png.js';
 
@@ -219,9 +220,7 @@ test('SIGKILL during an ambiguous create while the batch list fails: nothing is 
     const perName = new Map<string, number>();
     for (const b of fake.batches()) perName.set(b.displayName!, (perName.get(b.displayName!) ?? 0) + 1);
     assert.deepEqual([...perName.values()].filter((n) => n !== 1), [], 'every display name has one batch');
-    const keys = fake.batches().flatMap((b) => b.keys);
-    assert.equal(keys.length, PAGES, 'every page was sent once');
-    assert.equal(new Set(keys).size, PAGES);
+    expectEachSentOnce(fake, PAGES);
     const status = JSON.parse((await runCli(dir, ['status', '--json'], { env })).stdout);
     assert.equal(status.counts.fresh, PAGES);
     t.diagnostic(`${fake.batches().length} batches, ${fake.counters.create} creates`);
@@ -275,10 +274,7 @@ describe('SIGKILL during a speculative build', { concurrency: 2 }, () => {
             assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), fs.readFileSync(path.join(exact, file), 'utf8'), file);
           }
         }
-        fake.resetCounters();
-        const again = await runCli(dir, ARGS, { env });
-        assert.equal(summaryOf(again)['requests'], 0);
-        assert.equal(fake.counters.requests, 0);
+        await expectNothingToSend(dir, ARGS, env, fake);
       } finally {
         await fake.close();
         await exactFake.close();

@@ -12,6 +12,7 @@ import type { TargetRecord } from '../src/cache/records.js';
 import { STATE_FILE, StateStore } from '../src/cache/state.js';
 import { asFingerprint, asHash, asKey } from '../src/types.js';
 import { loadGroundTruth, startFakeGemini } from './fake-gemini/index.js';
+import { expectEachSentOnce, expectNothingToSend } from './util/gemini-rig.js';
 import { makeProject, REPO, runCli, summaryOf } from './util/rig.js';
 
 const hex = (n: number, salt: string) => (salt + n.toString(16)).padStart(64, '0').slice(-64);
@@ -174,10 +175,7 @@ describe('SIGKILL inside the journal', { concurrency: 3 }, () => {
 
         const next = await runCli(dir, ARGS, { env });
         assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
-        // Nothing paid twice: each page in exactly one batch the fake received.
-        const keys = fake.batches().flatMap((b) => b.keys);
-        assert.equal(keys.length, PAGES, `every page sent once: ${keys.join(', ')}`);
-        assert.equal(new Set(keys).size, PAGES);
+        expectEachSentOnce(fake, PAGES);
         // Every page the killed build completed is found (recorded, recovered or re-ingested), not built anew.
         const rebuilt = next.events.filter((e) => e.event === 'built' && builtBefore.includes(e.key));
         const s = summaryOf(next);
@@ -189,10 +187,7 @@ describe('SIGKILL inside the journal', { concurrency: 3 }, () => {
         const status = JSON.parse((await runCli(dir, ['status', '--json'], { env })).stdout);
         assert.equal(status.counts.fresh, PAGES, JSON.stringify(status));
         assert.deepEqual(fs.readdirSync(path.join(dir, '.ocrcache')).filter((f) => f.includes('corrupt') || f.includes('.tmp-')), []);
-        fake.resetCounters();
-        const again = await runCli(dir, ARGS, { env });
-        assert.equal(summaryOf(again)['requests'], 0);
-        assert.equal(fake.counters.requests, 0);
+        await expectNothingToSend(dir, ARGS, env, fake);
       } finally {
         await fake.close();
       }

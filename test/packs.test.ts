@@ -12,6 +12,7 @@ import { ResultStore } from '../src/cache/objects.js';
 import { decodeIndex, INDEX_EXT, PACK_EXT, scanRecords } from '../src/cache/packs.js';
 import type { Fingerprint } from '../src/types.js';
 import { loadGroundTruth, startFakeGemini } from './fake-gemini/index.js';
+import { expectEachSentOnce, expectNothingToSend, walk } from './util/gemini-rig.js';
 import { makeProject, REPO, runCli, summaryOf } from './util/rig.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0') as Fingerprint;
@@ -124,14 +125,7 @@ describe('SIGKILL inside a packed-object write', { concurrency: 2 }, () => {
         assert.equal(killed.signal, 'SIGKILL', `the build died at ${at}\n${killed.stdout}\n${killed.stderr}`);
         // The outputs on disk when it died: each one's result was packed before it was written.
         const outputs = new Map<string, Buffer>();
-        const walk = (d: string): void => {
-          for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-            const f = path.join(d, e.name);
-            if (e.isDirectory()) walk(f);
-            else outputs.set(path.relative(dir, f), fs.readFileSync(f));
-          }
-        };
-        walk(path.join(dir, 'dataset/output_results'));
+        for (const f of walk(path.join(dir, 'dataset/output_results'))) outputs.set(path.relative(dir, f), fs.readFileSync(f));
         assert.ok(outputs.size > 0, 'outputs were written before the kill');
         const pack = packsOf(path.join(dir, '.ocrcache'));
         assert.equal(pack.length, 1, 'the killed build wrote one pack');
@@ -140,9 +134,7 @@ describe('SIGKILL inside a packed-object write', { concurrency: 2 }, () => {
 
         const next = await runCli(dir, ARGS, { env });
         assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
-        const keys = fake.batches().flatMap((b) => b.keys);
-        assert.equal(keys.length, PAGES, `every page sent once: ${keys.join(', ')}`);
-        assert.equal(new Set(keys).size, PAGES);
+        expectEachSentOnce(fake, PAGES);
         // The outputs the killed build wrote were recorded or recovered, not built again.
         const rebuilt = next.events.filter((e) => e.event === 'built' && outputs.has(e.output));
         assert.deepEqual(rebuilt.map((e) => e.key), [], 'pages whose output was on disk were built again');
@@ -154,10 +146,7 @@ describe('SIGKILL inside a packed-object write', { concurrency: 2 }, () => {
         const store = new ResultStore(path.join(dir, '.ocrcache'));
         assert.ok([...store.list()].length >= PAGES);
         for (const f of store.list()) assert.ok(store.read(f) !== null, `object ${f} is readable`);
-        fake.resetCounters();
-        const again = await runCli(dir, ARGS, { env });
-        assert.equal(summaryOf(again)['requests'], 0);
-        assert.equal(fake.counters.requests, 0);
+        await expectNothingToSend(dir, ARGS, env, fake);
       } finally {
         await fake.close();
       }

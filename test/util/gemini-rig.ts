@@ -113,3 +113,18 @@ export function* walk(dir: string): Generator<string> {
     else yield p;
   }
 }
+
+/** Nothing paid twice: each of the `pages` keys is in exactly one batch the fake received. */
+export function expectEachSentOnce(fake: FakeGemini, pages: number): void {
+  const keys = fake.batches().flatMap((b) => b.keys);
+  assert.equal(keys.length, pages, `every page sent once: ${keys.join(', ')}`);
+  assert.equal(new Set(keys).size, pages);
+}
+
+/** One more build (`args`) has nothing to send: no request in its summary, none at the fake. */
+export async function expectNothingToSend(dir: string, args: string[], env: Record<string, string>, fake: FakeGemini): Promise<void> {
+  fake.resetCounters();
+  const again = await runCli(dir, args, { env });
+  assert.equal(summaryOf(again)['requests'], 0);
+  assert.equal(fake.counters.requests, 0);
+}

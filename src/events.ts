@@ -41,6 +41,11 @@ export interface Summary {
   decoded?: number;
   probed?: number;
   /**
+   * True when nothing changed since the last no-op build and the answer came from its proof
+   * (`.ocrcache/noop-proof`): the config loaded, the pages discovered and every file stat-ed, the cache not opened.
+   */
+  quick?: true;
+  /**
    * The context policy when it is not `exact` (DESIGN §15): drafts made, pages sent speculatively, and of
    * those how many were verified equal to the exact request (hits: restored with no call) or sent again (misses).
    */

@@ -6,7 +6,7 @@ import type { FailureClass } from '../cache/records.js';
 import { acquireLock } from '../cache/lock.js';
 import { todayUtc } from '../cost/models.js';
 import { ExitCode, ExitSignal } from '../errors.js';
-import type { Emit, PlanPolicies, Summary } from '../events.js';
+import type { BuildEvent, Emit, PlanPolicies, Summary } from '../events.js';
 import type { Chain } from '../graph/page.js';
 import { EngineStop, type Engine, type Job, type Outcome } from '../engines/engine.js';
 import type { BatchEngine } from '../engines/gemini-batch.js';
@@ -36,6 +36,8 @@ import { isEdited, keepEdit } from './edits.js';
 import { OutputError, serialise, writeOutput, type WriteMeta } from './outputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
+import { dropProof, proofOf, writeProof } from './noop-proof.js';
+import { mayProve, provenNoop } from './proven-noop.js';
 import path from 'node:path';
 
 export interface BuildOptions {
@@ -69,14 +71,28 @@ export interface BuildResult {
 export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   // The lock comes first: opening the cache may move a corrupt file aside, which only the holder may do.
-  const lock = opts.dryRun ? null : acquireLock(path.join(opts.root, CACHE_DIR), 'build');
+  const cacheDir = path.join(opts.root, CACHE_DIR);
+  const lock = opts.dryRun ? null : acquireLock(cacheDir, 'build');
   try {
-    const p = await openProject({ root: opts.root, engine: opts.engine, emit: opts.emit });
+    const proving = mayProve(opts);
+    if (proving) {
+      const quick = await provenNoop(opts, started);
+      if (quick) return quick;
+      dropProof(cacheDir); // only this build's own proof may stand
+    }
+    // What this build says, kept to see whether it was a no-op (noop-proof.ts).
+    const said: BuildEvent[] = [];
+    const emit: Emit = proving ? (e) => (said.push(e), opts.emit(e)) : opts.emit;
+    const p = await openProject({ root: opts.root, engine: opts.engine, emit });
+    let proof: ReturnType<typeof proofOf> = null;
     try {
-      return await buildProject(p, opts, started);
+      const result = await buildProject(p, { ...opts, emit }, started);
+      if (proving && result.exitCode === ExitCode.ok) proof = proofOf(p, said);
+      return result;
     } finally {
       p.objects.close();
       p.store.close();
+      if (proof) writeProof(cacheDir, proof);
     }
   } finally {
     lock?.release();

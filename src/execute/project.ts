@@ -17,6 +17,7 @@ import type { Page } from '../graph/page.js';
 import { HashCache } from '../fingerprint/hash-cache.js';
 import { Fingerprinter } from '../fingerprint/snapshot.js';
 import { SourceCatalog } from '../prepare/sources.js';
+import type { PageCount } from '../graph/discover.js';
 import { chooseEngine } from '../engines/resolve.js';
 import { plan } from '../plan/planner.js';
 import { cacheJournal } from './journal.js';
@@ -34,6 +35,8 @@ export interface Project {
   hashes: HashCache;
   /** Page counts of multi-page sources (header reads, cached by content hash). */
   sources: SourceCatalog;
+  /** Each multi-page source file discovery counted (relative path), and what the count came to. */
+  counted: ReadonlyMap<string, PageCount>;
   pages: readonly Page[];
   index: ChainIndex;
   fingerprints: Fingerprinter;
@@ -79,7 +82,13 @@ export async function openProject(opts: OpenOptions): Promise<Project> {
   const objects = new ResultStore(cacheDir);
   const hashes = new HashCache(opts.root, store);
   const sources = new SourceCatalog(opts.root, store, hashes);
-  const found = await discover(config, (file) => sources.count(file));
+  // What each multi-page source's count came to, kept for the no-op proof (execute/noop-proof.ts).
+  const counted = new Map<string, PageCount>();
+  const found = await discover(config, async (file) => {
+    const c = await sources.count(file);
+    counted.set(file, c);
+    return c;
+  });
   if (found.unmatchedFilters.length > 0) {
     store.close();
     throw usageError(found.unmatchedFilters.map(({ filter, found: values }) => ({
@@ -94,7 +103,7 @@ export async function openProject(opts: OpenOptions): Promise<Project> {
   const index = buildChains(found.pages, config.chain);
   const fingerprints = new Fingerprinter(config, choice.name, store, hashes, objects, index);
   fingerprints.computeAll();
-  return { config, engine: choice.name, cacheDir, store, objects, hashes, sources, pages: found.pages, index, fingerprints };
+  return { config, engine: choice.name, cacheDir, store, objects, hashes, sources, counted, pages: found.pages, index, fingerprints };
 }
 
 /** The first values of a list and how many more there are. */

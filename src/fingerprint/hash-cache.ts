@@ -6,7 +6,7 @@ import type { StateStore } from '../cache/state.js';
 import type { ContentHash } from '../types.js';
 import { sha256 } from '../util/hash.js';
 
-const RACY_NS = 2_000_000_000n;
+export const RACY_NS = 2_000_000_000n;
 
 export type HashResult = { kind: 'ok'; hash: ContentHash } | { kind: 'missing' } | { kind: 'error'; message: string };
 

@@ -24,8 +24,9 @@ import type { TargetInput } from '../plan/types.js';
 import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
 import { canonicalJson, EMPTY_HASH, sha256 } from '../util/hash.js';
 import type { HashCache } from './hash-cache.js';
-import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, imageIdentity, prepareHash, requestConfig, sourceKind, type PromptRenderer, type SourceKind } from './request.js';
-import { resolveLocalOcr, type LocalOcrSetup } from './local-ocr.js';
+import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, imageIdentity, sourceKind, type PromptRenderer, type SourceKind } from './request.js';
+import type { LocalOcrSetup } from './local-ocr.js';
+import { basisKey, requestBasis, usesTemplate, type RequestBasis } from './basis.js';
 import type { ContextMode, DraftSource } from '../config/resolved.js';
 
 /** Everything an engine needs to execute one target's request. */
@@ -58,6 +59,7 @@ export class Fingerprinter {
   readonly #hashes: HashCache;
   readonly #objects: ResultStore;
   readonly #index: ChainIndex;
+  readonly #basis: RequestBasis;
   readonly #configHash: ContentHash;
   readonly #configJson: string;
   #configKept = false;
@@ -93,18 +95,23 @@ export class Fingerprinter {
     this.#hashes = hashes;
     this.#objects = objects;
     this.#index = index;
-    this.localOcr = engine === 'local' ? resolveLocalOcr(config, (abs) => {
+    this.#basis = requestBasis(config, engine, (abs) => {
       const h = hashes.hash(abs);
       return h.kind === 'ok' ? h.hash : null;
-    }) : null;
-    const rc = requestConfig(config, engine, this.localOcr);
-    this.#configHash = rc.hash;
-    this.#configJson = rc.json;
-    this.#prepareHash = { pdf: prepareHash(config, engine, 'pdf'), raster: prepareHash(config, engine, 'raster') };
-    this.#usesContext = engine !== 'local' && config.rule.context !== null;
-    this.#contextFnHash = config.rule.context ? sha256(String(config.rule.context)) : null;
-    this.#mode = this.#usesContext ? config.context.mode : 'exact';
-    this.#draftSource = config.context.draft;
+    });
+    this.localOcr = this.#basis.localOcr;
+    this.#configHash = this.#basis.configHash;
+    this.#configJson = this.#basis.configJson;
+    this.#prepareHash = this.#basis.prepareHash;
+    this.#usesContext = this.#basis.usesContext;
+    this.#contextFnHash = this.#basis.contextFnHash;
+    this.#mode = this.#basis.mode;
+    this.#draftSource = this.#basis.draftSource;
+  }
+
+  /** The hash of what every page's request shares (fingerprint/basis.ts): equal keys, equal page files, equal requests. */
+  get basisKey(): ContentHash {
+    return basisKey(this.#config, this.#engine, this.#basis, usesTemplate(this.#engine, this.#basis) ? this.#template().templateHash : null);
   }
 
   /** The context policy in force (exact when the rule passes no context, or the engine sends none). */
@@ -245,7 +252,7 @@ export class Fingerprinter {
   }
 
   #inputKey(page: Page, imageHash: ContentHash, predOutput: ContentHash | null, predDraft: Fingerprint | null = null): string {
-    const templateHash = this.#usesContext || this.#engine !== 'local' ? this.#template().templateHash : null;
+    const templateHash = usesTemplate(this.#engine, this.#basis) ? this.#template().templateHash : null;
     return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, prepare: this.#prepareOf(page), vars: page.vars, pred: predOutput, predDraft: predDraft ?? undefined }));
   }
 

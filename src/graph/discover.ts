@@ -31,7 +31,8 @@ interface Found {
 }
 
 /** How many pages a source file holds (relative path), or why it cannot be read. */
-export type PageCounter = (file: string) => Promise<{ pages: number } | { problem: string }>;
+export type PageCount = { pages: number } | { problem: string };
+export type PageCounter = (file: string) => Promise<PageCount>;
 
 export async function discover(config: ResolvedConfig, countPages?: PageCounter): Promise<Discovery> {
   const diagnostics: Diagnostic[] = [];

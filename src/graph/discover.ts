@@ -105,13 +105,16 @@ class FilterTally {
  * the build, each naming the other; the rest goes on.
  */
 function separateOutputs(pages: Page[], diagnostics: Diagnostic[]): Page[] {
+  // A set first: outputs are almost always distinct, and a list per page would be 100,000 arrays for nothing.
+  const outputs = new Set<string>();
+  for (const page of pages) outputs.add(page.output);
+  if (outputs.size === pages.length) return pages;
   const byOutput = new Map<string, Page[]>();
   for (const page of pages) {
     const list = byOutput.get(page.output);
     if (list) list.push(page);
     else byOutput.set(page.output, [page]);
   }
-  if (byOutput.size === pages.length) return pages;
   return pages.map((page) => {
     const shared = byOutput.get(page.output)!;
     if (shared.length === 1) return page;
@@ -254,7 +257,7 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
     const vars = config.image.match(file);
     if (vars) tally?.see(vars);
     if (!vars || !sourceFilters.every((f) => f.test(vars[f.wildcard] ?? ''))) continue;
-    const bad = Object.entries(vars).map(([w, v]) => [w, badValue(v)] as const).find(([, why]) => why !== null);
+    const bad = badVar(vars);
     if (bad) {
       diagnostics.push({ file, message: `its name gives {${bad[0]}} a value that ${bad[1]}, so its pages are left out`, hint: 'Rename the file or folder (a wildcard value cannot be empty, "." or "..").' });
       continue;
@@ -288,6 +291,15 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
 /** Header reads at once while counting pages (each is a small read, often served by the stat cache). */
 const COUNT_CONCURRENCY = 8;
 
+/** The first wildcard whose value cannot be part of a key and a path, and why; null when all can. */
+function badVar(vars: Readonly<Record<string, string>>): [string, string] | null {
+  for (const w in vars) {
+    const why = badValue(vars[w]!);
+    if (why !== null) return [w, why];
+  }
+  return null;
+}
+
 /** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
 function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null): Map<string, Found[]> {
   const byKey = new Map<string, Found[]>();
@@ -299,7 +311,7 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
     if (vars) tally?.see(vars);
     // Files the ocrfile's filters leave out are none of this run's business, valid names or not.
     if (!vars || (filtered && !config.filters.every((f) => f.test(vars[f.wildcard] ?? '')))) continue;
-    const bad = Object.entries(vars).map(([w, v]) => [w, badValue(v)] as const).find(([, why]) => why !== null);
+    const bad = badVar(vars);
     if (bad) {
       diagnostics.push({
         file,
@@ -318,7 +330,9 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
       continue;
     }
     const pageNumber = Number(order);
-    const key = joinKey(keyParts.map((w) => (w === null ? String(pageNumber) : vars[w]!)));
+    const values: string[] = [];
+    for (const w of keyParts) values.push(w === null ? String(pageNumber) : vars[w]!);
+    const key = joinKey(values);
     const entries = byKey.get(key);
     if (entries) entries.push({ file, vars, pageNumber, sourcePage: null });
     else byKey.set(key, [{ file, vars, pageNumber, sourcePage: null }]);

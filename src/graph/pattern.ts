@@ -89,10 +89,23 @@ function build(source: string, parts: Part[]): Pattern {
       const m = regex.exec(path);
       if (!m) return null;
       const values: Record<string, string> = {};
-      wildcards.forEach((w, idx) => (values[w] = m[idx + 1]!));
+      for (let idx = 0; idx < wildcards.length; idx++) values[wildcards[idx]!] = m[idx + 1]!;
       return values;
     },
-    format: (values) => fill(values, (options) => options[0]!),
+    format(values) {
+      // Concatenation, not fill(): every page's output path is formatted, a million at a time.
+      let out = '';
+      for (const p of parts) {
+        if (p.kind === 'literal') out += p.text;
+        else if (p.kind === 'alternation') out += p.options[0]!;
+        else {
+          const v = values[p.name];
+          if (v === undefined) throw new Error(`no value for {${p.name}} in ${source}`);
+          out += v;
+        }
+      }
+      return out;
+    },
     display: (values) => fill(values, (options) => `{${options.join(',')}}`),
     overlaps: (other) => overlaps(parts, other.parts),
     parts,

@@ -25,7 +25,7 @@ import type { BuildEvent as Event, Summary } from '../events.js';
 import { basisKey, requestBasis, templateHashOf } from '../fingerprint/basis.js';
 import { FINGERPRINT_VERSION } from '../fingerprint/request.js';
 import { RACY_NS } from '../fingerprint/hash-cache.js';
-import type { ChainIndex } from '../graph/chains.js';
+import { follows } from '../graph/chains.js';
 import type { PageCount } from '../graph/discover.js';
 import type { Page } from '../graph/page.js';
 import type { ContentHash } from '../types.js';
@@ -76,12 +76,16 @@ export interface Proof {
 export class Unproven extends Error {}
 
 /** What the pages are: one hash over every page's identity, in discovery order, with its predecessor. */
-export function pagesHash(pages: readonly Page[], index: ChainIndex): string {
+export function pagesHash(pages: readonly Page[], chain: 'consecutive' | 'previous-existing'): string {
   const h = createHash('sha256');
   // A thousand pages per update: one call per page shows in profiles at a million pages.
   let chunk: string[] = [];
+  let prev: Page | null = null;
   for (const pg of pages) {
-    chunk.push(pg.key, pg.chainId, String(pg.pageNumber), pg.image ?? '', String(pg.sourcePage ?? ''), pg.imageProblem ?? '', pg.allowListFile ?? '', pg.output, index.predecessor.get(pg.key) ?? '', JSON.stringify(pg.vars));
+    // The predecessor as buildChains links it, without building the chain index's maps.
+    const predecessor = prev && follows(prev, pg, chain) ? prev.key : '';
+    prev = pg;
+    chunk.push(pg.key, pg.chainId, String(pg.pageNumber), pg.image ?? '', String(pg.sourcePage ?? ''), pg.imageProblem ?? '', pg.allowListFile ?? '', pg.output, predecessor, JSON.stringify(pg.vars));
     if (chunk.length >= 10_000) {
       h.update(`${chunk.join('\0')}\0`);
       chunk = [];
@@ -145,7 +149,7 @@ export function proofOf(p: Project, events: readonly Event[]): Omit<Proof, 'head
       engine: p.engine,
       basis: basisKey(p.config, p.engine, basis, templateHashOf(p.config, p.engine, basis)),
       pages: p.pages.length,
-      pagesHash: pagesHash(p.pages, p.index),
+      pagesHash: pagesHash(p.pages, p.config.chain),
       models,
       sources,
       plan,

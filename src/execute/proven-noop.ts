@@ -10,7 +10,6 @@ import { todayUtc } from '../cost/models.js';
 import { chooseEngine } from '../engines/resolve.js';
 import { ExitCode } from '../errors.js';
 import type { BuildEvent as Event } from '../events.js';
-import { buildChains } from '../graph/chains.js';
 import { discover } from '../graph/discover.js';
 import type { BuildOptions, BuildResult } from './build.js';
 import { modelWarning } from './model-notes.js';
@@ -68,7 +67,7 @@ export async function proveNothingChanged(root: string, engine: 'auto' | EngineN
     });
     if (found.unmatchedFilters.length > 0 || found.pages.length !== proof.header.pages) return null;
     for (const d of found.diagnostics) said.push({ event: 'warning', file: d.file, message: `${d.file}: ${d.message}. ${d.hint}` });
-    if (pagesHash(found.pages, buildChains(found.pages, config.chain)) !== proof.header.pagesHash) return null;
+    if (pagesHash(found.pages, config.chain) !== proof.header.pagesHash) return null;
     if (!sameFiles(root, found.pages, proof)) return null;
     const modelWarningNow = choice.name === 'local' ? null : modelWarning(config.rule.model, todayUtc());
     return { proof, engine: choice.name, pages: found.pages.length, said, modelWarning: modelWarningNow ?? null };

@@ -12,6 +12,11 @@ export interface ChainIndex {
   readonly chainOf: ReadonlyMap<TargetKey, Chain>;
 }
 
+/** Whether `page` comes right after `prev` in one chain (`prev` being the page before it in discovery order). */
+export function follows(prev: Page, page: Page, mode: 'consecutive' | 'previous-existing'): boolean {
+  return prev.chainId === page.chainId && (mode === 'previous-existing' || prev.pageNumber === page.pageNumber - 1);
+}
+
 /** `pages` must be sorted by chain id, then page number (as discover returns them). */
 export function buildChains(pages: readonly Page[], mode: 'consecutive' | 'previous-existing'): ChainIndex {
   const chains: Chain[] = [];
@@ -30,7 +35,7 @@ export function buildChains(pages: readonly Page[], mode: 'consecutive' | 'previ
   let prev: Page | null = null;
   for (const page of pages) {
     byKey.set(page.key, page);
-    const linked = prev !== null && prev.chainId === page.chainId && (mode === 'previous-existing' || prev.pageNumber === page.pageNumber - 1);
+    const linked = prev !== null && follows(prev, page, mode);
     if (!linked) close();
     if (linked && prev) {
       predecessor.set(page.key, prev.key);

@@ -11,7 +11,7 @@ import { startOf } from '../src/cache/lock.js';
 import type { FakeGemini } from './fake-gemini/index.js';
 import { ALABAMA, geminiEnv, startFake } from './util/gemini-rig.js';
 import { layoutProject, SAMPLE_PAGES } from './util/layout.js';
-import { makeProject, parseNdjson, REPO, runCli } from './util/rig.js';
+import { makeProject, parseNdjson, REPO, runCli, tempDir } from './util/rig.js';
 
 const IMAGES = `dataset/raw_image_dataset/${ALABAMA}`;
 const LABELS = `dataset/label_to_curricular/${ALABAMA}`;
@@ -140,7 +140,7 @@ const CASES: Case[] = [
     project: () => layoutProject({ image: 'scans/{book}/{page}.png', target: 'out/{book}/{page}.json', images: { 'scans/a/1.png': SAMPLE_PAGES[0]!, 'scans/b/1.png': SAMPLE_PAGES[1]! } }),
     setup: (d) => {
       fs.mkdirSync(path.join(d, 'out'));
-      fs.symlinkSync(fs.mkdtempSync(path.join(d, '..', 'ocrmake-elsewhere-')), path.join(d, 'out/b'));
+      fs.symlinkSync(tempDir('ocrmake-elsewhere-'), path.join(d, 'out/b'));
     },
     args: BUILD, gemini: true, code: 1, culprit: /its output out\/b\/1\.json would be written outside the project \(out\/b leads to/, fix: /Keep the target pattern's folders inside the project, or remove the link/, built: 1,
   },

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { closedPortUrl, startFakeBraintrust, type BtRow } from './fake-braintrust.js';
 import { eventsOf, expectExit, geminiEnv, withFake } from './util/gemini-rig.js';
-import { makeProject, runCli, type CliResult } from './util/rig.js';
+import { makeProject, runCli, type CliResult, tempDir } from './util/rig.js';
 import type { FakeGemini } from './fake-gemini/index.js';
 
 const GEMINI_KEY = 'gm-secret-4711-do-not-log';
@@ -26,7 +26,7 @@ const MALFORMED_ONCE = 'Alabama:Howard College:1849:2';
  * file: how the tests see whether the package was loaded at all.
  */
 function loadProbe(): { env: Record<string, string>; loaded: () => string[] } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-bt-probe-'));
+  const dir = tempDir('ocrmake-bt-probe-');
   const mark = path.join(dir, 'loaded.txt');
   fs.writeFileSync(
     path.join(dir, 'hooks.mjs'),

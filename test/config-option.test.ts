@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { FakeGemini } from './fake-gemini/index.js';
 import { bookFiles, buildAgainst, eventsOf, expectExit, geminiEnv, withFake } from './util/gemini-rig.js';
-import { makeProject, read, REPO, runCli, write } from './util/rig.js';
+import { makeProject, read, REPO, runCli, write, tempDir } from './util/rig.js';
 import { killAll, WatchSession } from './util/watch-rig.js';
 
 const BOOK = 'Alabama/Howard College/1849';
@@ -24,7 +24,7 @@ function project(): { dir: string; config: string; elsewhere: string } {
     },
   });
   fs.renameSync(path.join(dir, 'ocrfile.ts'), path.join(dir, 'catalog.ts'));
-  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-elsewhere-'));
+  const elsewhere = tempDir('ocrmake-elsewhere-');
   return { dir, config: path.join(dir, 'catalog.ts'), elsewhere };
 }
 

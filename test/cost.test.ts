@@ -21,7 +21,7 @@ import { imageRule, imageTokens, tiledTokens } from '../src/cost/image-tokens.js
 import { billedModel, DEFAULT_MODEL, lifecycle, sameModel, todayUtc } from '../src/cost/models.js';
 import { costOf, priceFor, PRICES_AS_OF } from '../src/cost/pricing.js';
 import { buildAgainst, eventsOf, expectExit, geminiEnv, withFake } from './util/gemini-rig.js';
-import { makeProject, REPO, runCli, type CliResult, summaryOf } from './util/rig.js';
+import { makeProject, REPO, runCli, type CliResult, summaryOf, tempDir } from './util/rig.js';
 
 const MODEL = DEFAULT_MODEL;
 const PAGES = 12;
@@ -87,7 +87,7 @@ describe('cost estimate: counting rules', () => {
 
   test('image sizes come from PNG, JPEG (past an EXIF segment), GIF and WebP headers', () => {
     assert.deepEqual(imageSize(path.join(REPO, 'dataset/raw_image_dataset/Alabama/Howard College/1849/1.png')), { width: 1100, height: 1500 });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-size-'));
+    const dir = tempDir('ocrmake-size-');
     const file = (name: string, bytes: number[]) => {
       fs.writeFileSync(path.join(dir, name), Buffer.from(bytes));
       return path.join(dir, name);

@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { ResultStore } from '../src/cache/objects.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Fingerprint } from '../src/types.js';
-import { makeProject, parseNdjson, runCli, startCli, summaryOf } from './util/rig.js';
+import { makeProject, parseNdjson, runCli, startCli, summaryOf, tempDir } from './util/rig.js';
 
 const BOOKS = ['Alabama/Howard College/1849', 'California/College of California/1860', 'Virginia/Hampden-Sydney College/1851'];
 const OUTPUTS = 'dataset/output_results';
@@ -249,7 +249,7 @@ test('kill -9 at random moments loses nothing and pays for nothing twice', async
 });
 
 test('the result store keeps the latest result of a request, so a rebuilt output always equals its stored result', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-objects-'));
+  const dir = tempDir('ocrmake-objects-');
   try {
     const store = new ResultStore(dir);
     const fp = 'ab'.repeat(32) as Fingerprint;
@@ -264,7 +264,7 @@ test('the result store keeps the latest result of a request, so a rebuilt output
 });
 
 test('temp files of killed processes are swept when the cache is opened; those of live ones stay', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-temps-'));
+  const dir = tempDir('ocrmake-temps-');
   try {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     fs.mkdirSync(path.join(dir, 'tmp'));

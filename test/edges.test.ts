@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ALABAMA, buildAgainst, eventsOf, expectExit, explainJson, geminiEnv, keyOf, ocrfileWith, withFake } from './util/gemini-rig.js';
 import { layoutProject, SAMPLE_PAGES } from './util/layout.js';
-import { makeProject, read, REPO, runCli, startCli, write } from './util/rig.js';
+import { makeProject, read, REPO, runCli, startCli, write, tempDir } from './util/rig.js';
 
 const A = (n: number) => keyOf(ALABAMA, n);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -163,7 +163,7 @@ describe('2. wildcard values and names', { concurrency: 2 }, () => {
   test('an output folder that is a link out of the project: those pages fail alone, nothing is written outside', async () => {
     await withFake(async (fake) => {
       const dir = layoutProject({ image: 'scans/{book}/{page}.png', target: 'out/{book}/{page}.json', images: { 'scans/in/1.png': SAMPLE_PAGES[0]!, 'scans/away/1.png': SAMPLE_PAGES[1]! } });
-      const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-outside-'));
+      const outside = tempDir('ocrmake-outside-');
       fs.mkdirSync(path.join(dir, 'out'));
       fs.symlinkSync(outside, path.join(dir, 'out/away'));
       const r = await buildAgainst(dir, fake);

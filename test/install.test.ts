@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { cleanEnv, parseNdjson, REPO } from './util/rig.js';
+import { cleanEnv, parseNdjson, REPO, tempDir } from './util/rig.js';
 
 const SAMPLE = path.join(REPO, 'dataset/raw_image_dataset/Alabama/Howard College/1849');
-const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-install-'));
+const base = tempDir('ocrmake-install-');
 after(() => fs.rmSync(base, { recursive: true, force: true }));
 
 /** A command as a user types it (the installed `ocrmake` is found on PATH), with no Gemini key. */

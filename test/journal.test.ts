@@ -13,7 +13,7 @@ import { STATE_FILE, StateStore } from '../src/cache/state.js';
 import { asFingerprint, asHash, asKey } from '../src/types.js';
 import { loadGroundTruth, startFakeGemini } from './fake-gemini/index.js';
 import { expectEachSentOnce, expectNothingToSend } from './util/gemini-rig.js';
-import { makeProject, REPO, runCli, summaryOf } from './util/rig.js';
+import { makeProject, REPO, runCli, summaryOf, tempDir } from './util/rig.js';
 
 const hex = (n: number, salt: string) => (salt + n.toString(16)).padStart(64, '0').slice(-64);
 
@@ -31,7 +31,7 @@ function record(n: number, salt = 'a'): TargetRecord {
 }
 
 function tempCache(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-journal-'));
+  return tempDir('ocrmake-journal-');
 }
 
 describe('the state journal', () => {

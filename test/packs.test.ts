@@ -13,14 +13,14 @@ import { decodeIndex, INDEX_EXT, PACK_EXT, scanRecords } from '../src/cache/pack
 import type { Fingerprint } from '../src/types.js';
 import { loadGroundTruth, startFakeGemini } from './fake-gemini/index.js';
 import { expectEachSentOnce, expectNothingToSend, walk } from './util/gemini-rig.js';
-import { makeProject, REPO, runCli, summaryOf } from './util/rig.js';
+import { makeProject, REPO, runCli, summaryOf, tempDir } from './util/rig.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0') as Fingerprint;
 const body = (n: number, v = 'a') => Buffer.from(`{"page":${n},"v":"${v}"}\n`);
 const packsOf = (cache: string) => (fs.existsSync(path.join(cache, 'packs')) ? fs.readdirSync(path.join(cache, 'packs')).filter((f) => f.endsWith(PACK_EXT)).sort() : []);
 
 function tempCache(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-packs-'));
+  return tempDir('ocrmake-packs-');
 }
 
 describe('pack files of the result store', () => {

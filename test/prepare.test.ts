@@ -20,9 +20,10 @@ import { prunePrepared } from '../src/prepare/prune.js';
 import { damageTiffPage } from './util/damage.js';
 import { asHash } from '../src/types.js';
 import { sha256 } from '../src/util/hash.js';
+import { tempDir } from './util/rig.js';
 
 let fx: string;
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-prepare-'));
+const tmp = () => tempDir('ocrmake-prepare-');
 before(async () => {
   fx = tmp();
   await makeFixtures(fx);

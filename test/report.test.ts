@@ -16,7 +16,7 @@ import { renderReportHtml } from '../src/report/html/render.js';
 import { asKey } from '../src/types.js';
 import { CHROMIUM, launchChromium, measureReport, syntheticReport } from '../scripts/report-bench.js';
 import { fakeEngine } from './util/fake-engine.js';
-import { makeProject, REPO, runCli } from './util/rig.js';
+import { makeProject, REPO, runCli, tempDir } from './util/rig.js';
 
 const AL = 'Alabama:Howard College:1849';
 const CA = 'California:College of California:1860';
@@ -311,7 +311,7 @@ test('names that look like markup are shown as text, never run', { skip: SKIP },
       lastError: n === 1 ? { class: 'json-error', message: `<b>not bold</b> \u2028 '"`, at: new Date().toISOString() } : null,
     })),
   });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-report-'));
+  const tmp = tempDir('ocrmake-report-');
   const file = path.join(tmp, 'report.html');
   fs.writeFileSync(file, renderReportHtml(data));
   const p = await browser!.newPage();
@@ -343,7 +343,7 @@ test('keys with the page wildcard first and zero-padded file names are spelled r
     })),
   });
   assert.deepEqual(data.books[0]!.k, ['', ':Ohio:1850']);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-report-'));
+  const tmp = tempDir('ocrmake-report-');
   const file = path.join(tmp, 'report.html');
   fs.writeFileSync(file, renderReportHtml(data));
   const p = await browser!.newPage();
@@ -371,7 +371,7 @@ test('a 100,000-page report with its default 200 embedded pages loads and respon
   const media = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`${data.books[Math.floor(i / 100)]!.id}:${(i % 100) + 1}`, {
     t: `data:image/webp;base64,${thumb.toString('base64')}`, o: JSON.stringify({ raw_ocr: { text_blocks: [{ block_id: 1, position: 'body', text: `page ${i + 1} text `.repeat(200), font_style: 'regular' }] } }, null, 2),
   }]));
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-report-'));
+  const tmp = tempDir('ocrmake-report-');
   const file = path.join(tmp, 'report.html');
   fs.writeFileSync(file, renderReportHtml({ ...data, media: { embedded: 200, limit: 200, linkImages: false } }, media));
   try {

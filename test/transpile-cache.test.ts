@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { makeProject, runCli } from './util/rig.js';
+import { makeProject, runCli, tempDir } from './util/rig.js';
 
 const BOOK = 'Alabama/Howard College/1849';
 
 test('a copy of a project in another folder transpiles nothing again; an edit does; a syntax error is not kept', async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-transpile-'));
+  const tmp = tempDir('ocrmake-transpile-');
   try {
     const env = { TMPDIR: tmp };
     const entries = () => fs.readdirSync(path.join(tmp, 'ocrmake-jiti-cache', 'by-content')).filter((f) => f.endsWith('.js')).length;

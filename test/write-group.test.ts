@@ -7,9 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { syncGroup, WriteError, writeFileAtomic } from '../src/util/fs.js';
+import { tempDir } from './util/rig.js';
 
 test('a grouped write that failed is not flushed at the sync point; the ones that landed are', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-group-'));
+  const dir = tempDir('ocrmake-group-');
   try {
     const staging = path.join(dir, 'staging');
     fs.mkdirSync(staging);

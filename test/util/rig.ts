@@ -24,6 +24,13 @@ process.on('exit', () => {
   for (const d of tmpRoots) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/** A new empty folder in the temp dir (`prefix` + random), removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpRoots.push(dir);
+  return dir;
+}
+
 /** A fresh project in a temp dir: ocrfile.ts, rules/, prompts/ and (a subset of) the sample dataset. */
 export function makeProject(o: ProjectOptions = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocrmake-test-'));

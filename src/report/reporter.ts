@@ -35,12 +35,12 @@ function jsonReporter(out: NodeJS.WritableStream): Reporter {
   let scheduled = false;
   const flush = (): void => {
     scheduled = false;
+    unflushed.delete(flush);
     if (pending.length === 0) return;
     const text = pending.join('');
     pending = [];
     out.write(text);
   };
-  process.on('exit', flush);
   return {
     emit: (e) => {
       // Record events carry whole prompts: they are for tracers, not for the NDJSON stream.
@@ -51,15 +51,19 @@ function jsonReporter(out: NodeJS.WritableStream): Reporter {
       if (!PER_PAGE.has(e.event)) flush();
       else if (!scheduled) {
         scheduled = true;
+        unflushed.add(flush);
         setImmediate(flush);
       }
     },
-    close: () => {
-      flush();
-      process.off('exit', flush);
-    },
+    close: flush,
   };
 }
+
+/** Reporters holding lines not yet written: a process that exits before the loop turns writes them first. */
+const unflushed = new Set<() => void>();
+process.on('exit', () => {
+  for (const flush of [...unflushed]) flush();
+});
 
 /** The events a build emits once per page, thousands at a time: written in groups by the NDJSON reporter. */
 const PER_PAGE = new Set<BuildEvent['event']>(['built', 'restored', 'cutoff', 'stale']);

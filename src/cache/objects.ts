@@ -22,6 +22,13 @@ export interface StoredObject {
   mtimeMs: number;
 }
 
+/**
+ * A smaller hash table than zlib's default (memLevel 8): setting it up is most of what gzip costs on an
+ * object of a few KiB (measured: 21 µs against 46 µs on a 1.8 KB page), and such objects compress about as
+ * well (~1 % larger: the window, which decides most of it, is the default 32 KiB). Any gunzip reads it.
+ */
+const GZIP = { memLevel: 4 } as const;
+
 export class ResultStore {
   readonly #dir: string;
   readonly #packs: string;
@@ -109,7 +116,7 @@ export class ResultStore {
    */
   write(fp: Fingerprint, bytes: Buffer): void {
     if (this.has(fp) && this.read(fp)?.equals(bytes)) return;
-    const at = this.#writer.append(fp, gzipSync(bytes));
+    const at = this.#writer.append(fp, gzipSync(bytes, GZIP));
     this.#index().set(fp, at, Date.now());
   }
 

@@ -2,7 +2,7 @@
 // answered it. Google may answer a retired model's requests with another, billed at that model's price
 // while the fingerprint still names the requested one: the first such answer of each model gets a warning.
 import { sameModel, todayUtc } from '../cost/models.js';
-import { costOf } from '../cost/pricing.js';
+import { priceFor, type PriceQuote } from '../cost/pricing.js';
 import type { Outcome } from '../engines/engine.js';
 import { routingWarning } from './model-notes.js';
 import type { Project } from './project.js';
@@ -10,6 +10,7 @@ import type { Project } from './project.js';
 export class Bill {
   readonly #p: Project;
   readonly #warned = new Set<string>();
+  readonly #quotes = new Map<string, PriceQuote | null>();
   tokensIn = 0;
   tokensOut = 0;
   /** USD; null once a reply came from a model with no known price. */
@@ -33,7 +34,8 @@ export class Bill {
     const requested = p.config.rule.model;
     const answered = o.modelVersion && !sameModel(requested, o.modelVersion) ? o.modelVersion : null;
     if ((o.tokensIn ?? 0) + (o.tokensOut ?? 0) > 0) {
-      const price = (tier: string) => costOf(tier, answered ?? requested, o.tokensIn ?? 0, o.tokensOut ?? 0, todayUtc(), p.config.prices);
+      const today = todayUtc();
+      const price = (tier: string) => this.#cost(tier, answered ?? requested, o.tokensIn ?? 0, o.tokensOut ?? 0, today);
       const usd = price(engine);
       this.costUsd = usd === null || this.costUsd === null ? null : this.costUsd + usd;
       if (engine !== p.engine) {
@@ -44,5 +46,14 @@ export class Bill {
     if (!answered || this.#warned.has(answered)) return null;
     this.#warned.add(answered);
     return routingWarning(requested, answered, todayUtc());
+  }
+
+  /** costOf, with each day's quote of a model looked up once (a batch brings a thousand replies at a time). */
+  #cost(engine: string, model: string, tokensIn: number, tokensOut: number, today: string): number | null {
+    if (engine === 'local') return 0;
+    const key = `${engine}\n${model}\n${today}`;
+    let quote = this.#quotes.get(key);
+    if (quote === undefined) this.#quotes.set(key, (quote = priceFor(model, engine, today, this.#p.config.prices)));
+    return quote === null ? null : (tokensIn * quote.input + tokensOut * quote.output) / 1e6;
   }
 }

@@ -167,6 +167,8 @@ export class BuildLoop {
   readonly #heap: Heap<TargetKey>;
   /** Keys in the heap: a key is queued at most once however often its chain is re-planned. */
   readonly #queued = new Set<TargetKey>();
+  /** Batch jobs whose results are arriving (the timed save waits for them: see #loop). */
+  readonly #delivering = new Set<string>();
   readonly #events: Array<{ outcome: Outcome | null; job?: string } | { done: Job; error: unknown }> = [];
   #wake: (() => void) | null = null;
   #engine: Engine | null = null;
@@ -309,7 +311,10 @@ export class BuildLoop {
       this.#drainEvents();
       // Saves happen only here, right after a full drain: an engine may mark its batch finished only
       // after yielding every outcome, so a saved "finished" always comes with those outcomes ingested.
-      if (this.#saveNow || Date.now() - this.#lastSave >= (this.#opts.saveEveryMs ?? 2000)) this.#save();
+      // The timed save waits while a batch delivers its results: the save at its end covers them, and one in
+      // the middle would flush a few dozen outputs one fsync each. A kill meanwhile loses nothing: the batch
+      // is re-attached and its results, in the result store already, are found again.
+      if (this.#saveNow || (this.#delivering.size === 0 && Date.now() - this.#lastSave >= (this.#opts.saveEveryMs ?? 2000))) this.#save();
       // Batched engines refill when a job ends, with every page its results unlocked in one new batch;
       // a slot is still refilled as soon as any batch ends (no wave barrier).
       // Local drafts run beside the batches, on their own engine, whatever the batch slots are doing.
@@ -606,6 +611,8 @@ export class BuildLoop {
       // After the cache failed, nothing more is ingested: what arrives now is fetched again by the next build.
       if (this.#noSave && 'outcome' in e) continue;
       if ('outcome' in e) {
+        // A result read from a batch's result file: the rest of the file follows at once.
+        if (e.job && e.outcome?.batch && (this.#engine?.jobSize ?? 1) > 1 && !this.#tailJobIds.has(e.job)) this.#delivering.add(e.job);
         if (e.outcome) this.#ingest(e.outcome, e.job ?? null);
         else this.#slotFreed = true; // a wake-up after invalidate(): look at the frontier again
       } else this.#jobDone(e.done, e.error);
@@ -614,6 +621,7 @@ export class BuildLoop {
 
   #jobDone(job: Job, error: unknown): void {
     this.#running--;
+    this.#delivering.delete(job.id);
     this.#idleSaid = false;
     const draft = this.#draftJobIds.delete(job.id);
     if (draft) this.#draftJobs--;

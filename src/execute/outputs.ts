@@ -59,8 +59,9 @@ export function writeOutput(p: Project, key: TargetKey, bytes: Buffer, meta: Wri
   const abs = path.join(p.config.root, page.output);
   const escape = outsideProject(p, page.output);
   if (escape) throw new OutputError(key, page.output, `its output ${page.output} would be written outside the project (${escape}); nothing was written there. Keep the target pattern's folders inside the project, or remove the link`);
+  let written: fs.BigIntStats | undefined;
   try {
-    writeFileAtomic(abs, bytes, path.join(p.cacheDir, 'tmp'), { group: true });
+    writeFileAtomic(abs, bytes, path.join(p.cacheDir, 'tmp'), { group: true, onStat: (st) => (written = st) });
   } catch (err) {
     if (err instanceof WriteError && err.step === 'target') {
       throw new OutputError(key, page.output, `cannot write its output ${page.output} (${err.code ?? err.cause.message}): ${fsAdvice(err.code, abs)}; the result is kept and the next build writes it with no request`);
@@ -68,7 +69,8 @@ export function writeOutput(p: Project, key: TargetKey, bytes: Buffer, meta: Wri
     if (isFsRefusal(err)) throw cacheProblem(err, p.config.root, 'staging an output in .ocrcache/tmp');
     throw err;
   }
-  p.hashes.wrote(page.output, hash);
+  p.hashes.wrote(page.output, hash, written);
+  p.fingerprints.noteWritten(page.output, hash, bytes);
   recordOutput(p, key, hash, meta);
 }
 
@@ -78,7 +80,7 @@ export function writeOutput(p: Project, key: TargetKey, bytes: Buffer, meta: Wri
  */
 function outsideProject(p: Project, output: string): string | null {
   let seen = resolved.get(p);
-  if (!seen) resolved.set(p, (seen = { root: fs.realpathSync(p.config.root), dirs: new Map() }));
+  if (!seen) resolved.set(p, (seen = { root: fs.realpathSync.native(p.config.root), dirs: new Map() }));
   const { root, dirs } = seen;
   let dir = path.dirname(path.join(p.config.root, output));
   const cached = dirs.get(dir);
@@ -87,7 +89,8 @@ function outsideProject(p: Project, output: string): string | null {
   for (;;) {
     let real: string;
     try {
-      real = fs.realpathSync(dir);
+      // The system's realpath(3): one call, where fs.realpathSync makes an lstat per path component.
+      real = fs.realpathSync.native(dir);
     } catch {
       const up = path.dirname(dir);
       if (up === dir) return null;

@@ -51,8 +51,12 @@ export class HashCache {
     return { kind: 'ok', hash: this.#remember(rel, st, sha256(bytes)) };
   }
 
-  /** Records the hash of bytes we just wrote, without reading them back. */
-  wrote(rel: string, hash: ContentHash): void {
+  /** Records the hash of bytes we just wrote, without reading them back (`st`: their stat, when the writer had it). */
+  wrote(rel: string, hash: ContentHash, st?: fs.BigIntStats): void {
+    if (st) {
+      this.#remember(rel, st, hash);
+      return;
+    }
     try {
       this.#remember(rel, fs.statSync(path.join(this.#root, rel), { bigint: true }), hash);
     } catch {

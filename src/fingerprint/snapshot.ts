@@ -87,6 +87,12 @@ export class Fingerprinter {
   readonly #draftFps = new Map<TargetKey, Fingerprint | null>();
   /** Drafts that failed for good: their successors' requests cannot be formed (draft mode). */
   readonly #draftProblems = new Map<TargetKey, string>();
+  /**
+   * The output this process wrote last, with its hash: the successor's request, formed right after, takes
+   * its context from these bytes instead of reading the file back (used only while its hash is the one
+   * the successor's input key holds, so an edit made since is never hidden).
+   */
+  #lastWritten: { output: string; hash: ContentHash; bytes: Buffer } | null = null;
 
   constructor(config: ResolvedConfig, engine: EngineName, store: StateStore, hashes: HashCache, objects: ResultStore, index: ChainIndex) {
     this.#config = config;
@@ -325,10 +331,17 @@ export class Fingerprinter {
     return { fingerprint: fingerprintOf(components), components, prompt, previousContext };
   }
 
+  /** `output` (a path relative to the root) was just written with `bytes` of hash `hash`. */
+  noteWritten(output: string, hash: ContentHash, bytes: Buffer): void {
+    this.#lastWritten = { output, hash, bytes };
+  }
+
   #contextFrom(pred: Page): string | { problem: string } {
     let value: unknown;
     try {
-      value = JSON.parse(fs.readFileSync(path.join(this.#config.root, pred.output), 'utf8'));
+      const w = this.#lastWritten;
+      const known = w !== null && w.output === pred.output && w.hash === this.inputs.get(pred.key)?.outputHash;
+      value = JSON.parse(known ? w.bytes.toString('utf8') : fs.readFileSync(path.join(this.#config.root, pred.output), 'utf8'));
     } catch (err) {
       return { problem: `the previous page's output ${pred.output} is not valid JSON (${(err as Error).message}); fix it or delete it to rebuild it` };
     }

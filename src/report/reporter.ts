@@ -28,12 +28,45 @@ export async function createReporter(o: ReporterOptions): Promise<Reporter> {
 }
 
 function jsonReporter(out: NodeJS.WritableStream): Reporter {
+  // Lines are gathered and written once per turn of the event loop: ingesting a 1,000-page batch emits a
+  // thousand events in one go, and a write(2) to a pipe each cost more than the rest of a result's work.
+  // A line waits at most until the loop turns (or the process exits): never behind a wait for the network.
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    unflushed.delete(flush);
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    out.write(text);
+  };
   return {
-    // Record events carry whole prompts: they are for tracers, not for the NDJSON stream.
-    emit: (e) => (e.event === 'record' ? undefined : void out.write(`${JSON.stringify(e)}\n`)),
-    close: () => {},
+    emit: (e) => {
+      // Record events carry whole prompts: they are for tracers, not for the NDJSON stream.
+      if (e.event === 'record') return;
+      pending.push(`${JSON.stringify(e)}\n`);
+      // Per-page events wait for the loop to turn; any other (a batch ended, a warning, the summary) goes
+      // out at once, after the ones before it, so that what a reader waits for is never held back.
+      if (!PER_PAGE.has(e.event)) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        unflushed.add(flush);
+        setImmediate(flush);
+      }
+    },
+    close: flush,
   };
 }
+
+/** Reporters holding lines not yet written: a process that exits before the loop turns writes them first. */
+const unflushed = new Set<() => void>();
+process.on('exit', () => {
+  for (const flush of [...unflushed]) flush();
+});
+
+/** The events a build emits once per page, thousands at a time: written in groups by the NDJSON reporter. */
+const PER_PAGE = new Set<BuildEvent['event']>(['built', 'restored', 'cutoff', 'stale']);
 
 const time = () => new Date().toTimeString().slice(0, 8);
 

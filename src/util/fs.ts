@@ -107,12 +107,14 @@ export function groupSync(file: string): void {
 export interface WriteOptions {
   /** Flush at the next sync point (syncGroup) instead of before the rename. */
   group?: boolean;
+  /** Given the file's stat as written (the same inode, size and mtime after the rename): no stat after. */
+  onStat?: (st: fs.BigIntStats) => void;
 }
 
 export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?: string, o: WriteOptions = {}): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const flush = !o.group;
-  const tmp = step('temp', tmpDir ?? path.dirname(file), () => writeTemp(tmpDir ?? path.dirname(file), file, bytes, flush));
+  const tmp = step('temp', tmpDir ?? path.dirname(file), () => writeTemp(tmpDir ?? path.dirname(file), file, bytes, flush, o.onStat));
   try {
     renameInto(tmp, file);
     // Only a file that is in place waits for the sync point: one that failed (a file in the way of its
@@ -123,7 +125,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir?
     // A temp folder on another file system than the target (e.g. the outputs on a mounted disk, the cache
     // in the project): rename cannot cross devices, so write the temp beside the target instead.
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV' || !tmpDir) throw new WriteError('target', file, err as NodeJS.ErrnoException);
-    const beside = step('target', file, () => writeTemp(path.dirname(file), file, bytes, flush));
+    const beside = step('target', file, () => writeTemp(path.dirname(file), file, bytes, flush, o.onStat));
     try {
       renameInto(beside, file);
     } catch (err2) {
@@ -178,7 +180,7 @@ function renameInto(tmp: string, file: string): void {
   }
 }
 
-function writeTemp(dir: string, file: string, bytes: Uint8Array, flush: boolean): string {
+function writeTemp(dir: string, file: string, bytes: Uint8Array, flush: boolean, onStat?: (st: fs.BigIntStats) => void): string {
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${++counter}`);
   let fd: number;
   try {
@@ -193,6 +195,7 @@ function writeTemp(dir: string, file: string, bytes: Uint8Array, flush: boolean)
     // of a truncated file being renamed over a good one.
     for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
     if (flush && durability.fsync) fs.fsyncSync(fd);
+    if (onStat) onStat(fs.fstatSync(fd, { bigint: true }));
   } catch (err) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });

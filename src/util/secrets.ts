@@ -26,13 +26,27 @@ export function redactDeep<T>(value: T): T {
   return walk(value) as T;
 }
 
+// Copies only the objects on the way to a string that changed: every event of a build passes through
+// here (a `record` event holds the whole prompt and reply), and almost none holds a secret.
 function walk(v: unknown): unknown {
   if (typeof v === 'string') return redact(v);
-  if (Array.isArray(v)) return v.map(walk);
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const x = walk(v[i]);
+      if (x !== v[i]) (out ??= v.slice())[i] = x;
+    }
+    return out ?? v;
+  }
   if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = walk(x);
-    return out;
+    let out: Record<string, unknown> | null = null;
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      const x0 = (v as Record<string, unknown>)[k];
+      const x = walk(x0);
+      if (x !== x0) (out ??= { ...(v as Record<string, unknown>) })[k] = x;
+    }
+    return out ?? v;
   }
   return v;
 }

@@ -109,6 +109,10 @@ export function priceFor(model: string, engine: string, today: string, overrides
 export function costOf(engine: string, model: string | null, tokensIn: number, tokensOut: number, today: string, overrides: Readonly<Record<string, ModelPrice>> = {}): number | null {
   if (engine === 'local') return 0;
   const p = model ? priceFor(model, engine, today, overrides) : null;
-  if (!p) return null;
-  return (tokensIn * p.input + tokensOut * p.output) / 1e6;
+  return p ? costAt(p, tokensIn, tokensOut) : null;
+}
+
+/** USD for these tokens at a quote's prices (per 1M tokens). */
+export function costAt(quote: PriceQuote, tokensIn: number, tokensOut: number): number {
+  return (tokensIn * quote.input + tokensOut * quote.output) / 1e6;
 }

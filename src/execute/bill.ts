@@ -2,7 +2,7 @@
 // answered it. Google may answer a retired model's requests with another, billed at that model's price
 // while the fingerprint still names the requested one: the first such answer of each model gets a warning.
 import { sameModel, todayUtc } from '../cost/models.js';
-import { priceFor, type PriceQuote } from '../cost/pricing.js';
+import { costAt, priceFor, type PriceQuote } from '../cost/pricing.js';
 import type { Outcome } from '../engines/engine.js';
 import { routingWarning } from './model-notes.js';
 import type { Project } from './project.js';
@@ -54,6 +54,6 @@ export class Bill {
     const key = `${engine}\n${model}\n${today}`;
     let quote = this.#quotes.get(key);
     if (quote === undefined) this.#quotes.set(key, (quote = priceFor(model, engine, today, this.#p.config.prices)));
-    return quote === null ? null : (tokensIn * quote.input + tokensOut * quote.output) / 1e6;
+    return quote === null ? null : costAt(quote, tokensIn, tokensOut);
   }
 }

@@ -6,7 +6,7 @@ import type { FailureClass } from '../cache/records.js';
 import { acquireLock } from '../cache/lock.js';
 import { todayUtc } from '../cost/models.js';
 import { ExitCode, ExitSignal } from '../errors.js';
-import type { BuildEvent, Emit, PlanPolicies, Summary } from '../events.js';
+import type { Emit, PlanPolicies, Summary } from '../events.js';
 import type { Chain } from '../graph/page.js';
 import { EngineStop, type Engine, type Job, type Outcome } from '../engines/engine.js';
 import type { BatchEngine } from '../engines/gemini-batch.js';
@@ -36,7 +36,7 @@ import { isEdited, keepEdit } from './edits.js';
 import { OutputError, serialise, writeOutput, type WriteMeta } from './outputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
-import { dropProof, proofOf, writeProof } from './noop-proof.js';
+import { dropProof, proofOf, Said, writeProof } from './noop-proof.js';
 import { mayProve, provenNoop } from './proven-noop.js';
 import path from 'node:path';
 
@@ -80,9 +80,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       if (quick) return quick;
       dropProof(cacheDir); // only this build's own proof may stand
     }
-    // What this build says, kept to see whether it was a no-op (noop-proof.ts).
-    const said: BuildEvent[] = [];
-    const emit: Emit = proving ? (e) => (said.push(e), opts.emit(e)) : opts.emit;
+    // What this build says, as much as shows whether it was a no-op (noop-proof.ts).
+    const said = new Said();
+    const emit: Emit = proving ? (e) => (said.see(e), opts.emit(e)) : opts.emit;
     const p = await openProject({ root: opts.root, engine: opts.engine, emit });
     let proof: ReturnType<typeof proofOf> = null;
     try {

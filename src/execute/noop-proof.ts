@@ -96,14 +96,29 @@ export function pagesHash(pages: readonly Page[], chain: 'consecutive' | 'previo
 }
 
 /**
+ * What a build said, as far as the proof needs it: its plan and summary, and whether it said anything a
+ * no-op does not (a built page, a batch…). Not the events themselves: a big build says a million of them.
+ */
+export class Said {
+  plan: Extract<Event, { event: 'plan' }> | null = null;
+  summary: Extract<Event, { event: 'summary' }> | null = null;
+  more = false;
+
+  see(e: Event): void {
+    if (e.event === 'plan') this.plan = e;
+    else if (e.event === 'summary') this.summary = e;
+    else if (e.event !== 'notice' && e.event !== 'warning' && e.event !== 'start') this.more = true;
+  }
+}
+
+/**
  * The proof of a build that did nothing, or null when it cannot be one (something was done, a page is not
  * fresh or edited, a file's hash is racy, a context policy other than exact). Taken before the cache
  * closes: the stat cache's rows are the ones the plan stood on. The cache's identity is added by write().
  */
-export function proofOf(p: Project, events: readonly Event[]): Omit<Proof, 'header'> & { header: Omit<ProofHeader, 'state' | 'bodyHash'> } | null {
-  const plan = events.find((e): e is Extract<Event, { event: 'plan' }> => e.event === 'plan');
-  const summary = events.find((e): e is Extract<Event, { event: 'summary' }> => e.event === 'summary');
-  if (!plan || !summary || events.some((e) => !['notice', 'warning', 'start', 'plan', 'summary'].includes(e.event))) return null;
+export function proofOf(p: Project, said: Said): Omit<Proof, 'header'> & { header: Omit<ProofHeader, 'state' | 'bodyHash'> } | null {
+  const { plan, summary } = said;
+  if (!plan || !summary || said.more) return null;
   const s = summary;
   if (s.built + s.restored + s.cutoff + s.failed + s.requests + s.batches + s.uploads + (s.decoded ?? 0) + (s.probed ?? 0) + s.tokensIn + s.tokensOut !== 0 || (s.costUsd ?? 0) !== 0) return null;
   if (s.fresh + s.edited !== s.targets || s.targets !== p.pages.length || 'tail' in s || 'context' in s || s.dryRun) return null;

@@ -24,9 +24,9 @@ import type { TargetInput } from '../plan/types.js';
 import type { ContentHash, Fingerprint, TargetKey } from '../types.js';
 import { canonicalJson, EMPTY_HASH, sha256 } from '../util/hash.js';
 import type { HashCache } from './hash-cache.js';
-import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, imageIdentity, sourceKind, type PromptRenderer, type SourceKind } from './request.js';
+import { compilePrompt, FINGERPRINT_VERSION, fingerprintOf, imageIdentity, sourceKind, type PromptRenderer } from './request.js';
 import type { LocalOcrSetup } from './local-ocr.js';
-import { basisKey, requestBasis, usesTemplate, type RequestBasis } from './basis.js';
+import { requestBasis, usesTemplate, type RequestBasis } from './basis.js';
 import type { ContextMode, DraftSource } from '../config/resolved.js';
 
 /** Everything an engine needs to execute one target's request. */
@@ -60,13 +60,7 @@ export class Fingerprinter {
   readonly #objects: ResultStore;
   readonly #index: ChainIndex;
   readonly #basis: RequestBasis;
-  readonly #configHash: ContentHash;
-  readonly #configJson: string;
   #configKept = false;
-  readonly #prepareHash: Readonly<Record<SourceKind, ContentHash>>;
-  readonly #usesContext: boolean;
-  /** The context function's source: editing it changes every context, so it is part of the input key. */
-  readonly #contextFnHash: ContentHash | null;
   #prompt: { render: PromptRenderer; templateHash: ContentHash } | null = null;
   readonly inputs = new Map<TargetKey, TargetInput & { inputKey: string | null }>();
   /**
@@ -77,10 +71,6 @@ export class Fingerprinter {
   readonly #promptSizes = new Map<TargetKey, { prompt: number; context: number | null }>();
   /** Targets recorded as fresh because their output equals the stored result of their request (a crash between write and save). */
   readonly recovered: TargetKey[] = [];
-  /** The local engine's model files and settings (null for the Gemini engines). */
-  readonly localOcr: LocalOcrSetup | null;
-  readonly #mode: ContextMode;
-  readonly #draftSource: DraftSource;
   /** Local drafts are requests of the local engine: their fingerprints come from a local fingerprinter. */
   #localDrafts: Fingerprinter | null = null;
   /** Each page's draft request fingerprint, computed with the page (null: the page has no image). */
@@ -105,46 +95,38 @@ export class Fingerprinter {
       const h = hashes.hash(abs);
       return h.kind === 'ok' ? h.hash : null;
     });
-    this.localOcr = this.#basis.localOcr;
-    this.#configHash = this.#basis.configHash;
-    this.#configJson = this.#basis.configJson;
-    this.#prepareHash = this.#basis.prepareHash;
-    this.#usesContext = this.#basis.usesContext;
-    this.#contextFnHash = this.#basis.contextFnHash;
-    this.#mode = this.#basis.mode;
-    this.#draftSource = this.#basis.draftSource;
   }
 
-  /** The hash of what every page's request shares (fingerprint/basis.ts): equal keys, equal page files, equal requests. */
-  get basisKey(): ContentHash {
-    return basisKey(this.#config, this.#engine, this.#basis, usesTemplate(this.#engine, this.#basis) ? this.#template().templateHash : null);
+  /** The local engine's model files and settings (null for the Gemini engines). */
+  get localOcr(): LocalOcrSetup | null {
+    return this.#basis.localOcr;
   }
 
   /** The context policy in force (exact when the rule passes no context, or the engine sends none). */
   get contextMode(): ContextMode {
-    return this.#mode;
+    return this.#basis.mode;
   }
 
   /** Whether the loop makes drafts: draft and speculative modes. */
   get drafts(): DraftSource | null {
-    return this.#mode === 'exact' ? null : this.#draftSource;
+    return this.#basis.mode === 'exact' ? null : this.#basis.draftSource;
   }
 
   /** The canonical form of the current request config (the config component's hash is of this). */
   get configJson(): string {
-    return this.#configJson;
+    return this.#basis.configJson;
   }
 
   /** Keeps this run's config in the cache (once), so explain can later name what changed in it. */
   keepConfig(): void {
     if (this.#configKept) return;
-    this.#store.rememberConfig(this.#configHash, this.#configJson);
+    this.#store.rememberConfig(this.#basis.configHash, this.#basis.configJson);
     this.#configKept = true;
   }
 
   /** True when a page's request depends on its predecessor's final output (exact and speculative modes). */
   get chainDependent(): boolean {
-    return this.#usesContext && this.#mode !== 'draft';
+    return this.#basis.usesContext && this.#basis.mode !== 'draft';
   }
 
   #template(): { render: PromptRenderer; templateHash: ContentHash } {
@@ -212,7 +194,7 @@ export class Fingerprinter {
     let currentProblem: string | null = null;
     let inputKey: string | null = null;
     let awaits: TargetKey | null = null;
-    if (this.#mode !== 'exact') this.#draftFps.set(key, imageHash ? this.#draftFingerprint(page, imageHash) : null);
+    if (this.#basis.mode !== 'exact') this.#draftFps.set(key, imageHash ? this.#draftFingerprint(page, imageHash) : null);
     this.#promptSizes.delete(key); // set again below if the prompt is rendered
     if (imageHash) {
       const r = this.#request(page, predecessor, imageHash, recordRow?.inputKey ?? null, recordRow ? { fingerprint: recordRow.fingerprint, components: recordRow.components } : null);
@@ -259,11 +241,11 @@ export class Fingerprinter {
 
   #inputKey(page: Page, imageHash: ContentHash, predOutput: ContentHash | null, predDraft: Fingerprint | null = null): string {
     const templateHash = usesTemplate(this.#engine, this.#basis) ? this.#template().templateHash : null;
-    return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#contextFnHash, image: imageHash, prepare: this.#prepareOf(page), vars: page.vars, pred: predOutput, predDraft: predDraft ?? undefined }));
+    return sha256(canonicalJson({ v: FINGERPRINT_VERSION, config: this.#basis.configHash, schema: this.#config.rule.schemaHash, template: templateHash, contextFn: this.#basis.contextFnHash, image: imageHash, prepare: this.#prepareOf(page), vars: page.vars, pred: predOutput, predDraft: predDraft ?? undefined }));
   }
 
   #prepareOf(page: Page): ContentHash {
-    return this.#prepareHash[sourceKind(page.image ?? '')];
+    return this.#basis.prepareHash[sourceKind(page.image ?? '')];
   }
 
   #request(
@@ -275,7 +257,7 @@ export class Fingerprinter {
   ): { problem: string } | { state: 'unknown'; awaits?: TargetKey } | { state: 'known'; fingerprint: Fingerprint; components: Components; inputKey: string } {
     let predOutput: ContentHash | null = null;
     let predDraft: Fingerprint | null = null;
-    if (this.#usesContext && predecessor && this.#mode === 'draft') {
+    if (this.#basis.usesContext && predecessor && this.#basis.mode === 'draft') {
       predDraft = this.#draftFps.get(predecessor) ?? null;
       if (predDraft === null) {
         const pred = this.inputs.get(predecessor);
@@ -284,7 +266,7 @@ export class Fingerprinter {
       const failed = this.#draftProblems.get(predecessor);
       if (failed !== undefined && !this.#objects.has(predDraft)) return { problem: `the draft of ${predecessor} failed: ${failed}` };
       if (!this.#objects.has(predDraft)) return { state: 'unknown', awaits: predecessor };
-    } else if (this.#usesContext && predecessor) {
+    } else if (this.#basis.usesContext && predecessor) {
       predOutput = this.inputs.get(predecessor)?.outputHash ?? null;
       if (predOutput === null) return { state: 'unknown' };
     }
@@ -306,12 +288,12 @@ export class Fingerprinter {
     if (this.#engine === 'local') {
       // The local "request" is the image plus what rule.fromLocalOcr is told about the page (its wildcard
       // values and number): two pages with identical images still get their own page number and book.
-      const components: Components = { image: imageHash, prompt: sha256(canonicalJson({ page: page.vars })), context: null, config: this.#configHash, schema, template: null, prepare: this.#prepareOf(page) };
+      const components: Components = { image: imageHash, prompt: sha256(canonicalJson({ page: page.vars })), context: null, config: this.#basis.configHash, schema, template: null, prepare: this.#prepareOf(page) };
       return { fingerprint: fingerprintOf(components), components, prompt: null, previousContext: null };
     }
     let previousContext: string | null = null;
-    const from = source === 'policy' ? (this.#mode === 'draft' ? 'draft' : 'final') : source;
-    if (this.#usesContext && predecessor && from !== 'none') {
+    const from = source === 'policy' ? (this.#basis.mode === 'draft' ? 'draft' : 'final') : source;
+    if (this.#basis.usesContext && predecessor && from !== 'none') {
       const pred = this.#index.byKey.get(predecessor)!;
       const ctx = from === 'draft' ? this.#contextFromDraft(pred) : this.#contextFrom(pred);
       if (typeof ctx !== 'string') return ctx;
@@ -323,7 +305,7 @@ export class Fingerprinter {
       image: imageHash,
       prompt: sha256(prompt),
       context: previousContext === null ? null : sha256(previousContext),
-      config: this.#configHash,
+      config: this.#basis.configHash,
       schema,
       template: templateHash,
       prepare: this.#prepareOf(page),
@@ -366,7 +348,7 @@ export class Fingerprinter {
 
   /** The fingerprint of a page's draft: its request without context, or its local OCR request. */
   #draftFingerprint(page: Page, imageHash: ContentHash): Fingerprint | null {
-    const built = this.#draftSource === 'local' ? this.#local().#build(page, null, imageHash) : this.#build(page, null, imageHash, 'none');
+    const built = this.#basis.draftSource === 'local' ? this.#local().#build(page, null, imageHash) : this.#build(page, null, imageHash, 'none');
     return 'problem' in built ? null : built.fingerprint;
   }
 
@@ -398,7 +380,7 @@ export class Fingerprinter {
     const page = this.#index.byKey.get(key);
     const fp = this.#draftFps.get(key);
     if (!page?.image || !fp) throw new Error(`no draft can be formed for ${key}`);
-    if (this.#draftSource === 'local') {
+    if (this.#basis.draftSource === 'local') {
       return this.#local().requestWith(key, 'none');
     }
     return this.requestWith(key, 'none');

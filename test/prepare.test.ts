@@ -160,7 +160,17 @@ describe('the Preparer', () => {
 
   test('grayscale, a chosen format, and gc of images not used lately', async () => {
     const cacheDir = tmp();
-    const grey = ok(await make('gemini', { grayscale: true, format: 'jpeg', quality: 80 }, cacheDir).prepare(target('tiff-jpeg-rgb.tif')));
+    const prep = make('gemini', { grayscale: true, format: 'jpeg', quality: 80 }, cacheDir);
+    const grey = ok(await prep.prepare(target('tiff-jpeg-rgb.tif')));
+    // Group commit: the image is in place at once, its record only at the flush (after the image is durable).
+    const records = () => fs.readdirSync(path.join(cacheDir, 'prepared'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
+    assert.ok(fs.existsSync(grey.path));
+    assert.deepEqual(records(), [], 'no record before the flush');
+    prep.flush();
+    assert.equal(records().length, 1);
+    const again = make('gemini', { grayscale: true, format: 'jpeg', quality: 80 }, cacheDir);
+    assert.equal(ok(await again.prepare(target('tiff-jpeg-rgb.tif'))).path, grey.path);
+    assert.equal(again.decoded, 0, 'another process finds the flushed record');
     const m = await sharp(grey.path).metadata();
     assert.deepEqual([grey.format, grey.mime, m.format, m.channels], ['jpeg', 'image/jpeg', 'jpeg', 1]);
     const webp = ok(await make('gemini', { format: 'webp' }).prepare(target('png-a1.png')));

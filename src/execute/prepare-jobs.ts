@@ -42,18 +42,26 @@ export class JobPreparer {
     this.#preparer ??= new Preparer({ cacheDir: this.#p.cacheDir, family, settings: this.#p.config.images[family], warn: this.#warn });
     const preparer = this.#preparer;
     const root = this.#p.config.root;
+    // The cache's disk failed, not the page: stop the build, charge nothing (DESIGN §14).
+    const refused = (err: unknown) => {
+      if (!isFsRefusal(err) && typeof (err as NodeJS.ErrnoException)?.code !== 'string') return err;
+      return cacheProblem(err, root, 'preparing images in .ocrcache/prepared');
+    };
     const prepared = await Promise.all(
       requests.map(async (r) => {
         if (signal.aborted) return null;
         try {
           return { r, image: await preparer.prepare({ path: r.imagePath, rel: r.page.image ?? path.relative(root, r.imagePath), sourceHash: r.sourceHash, sourcePage: r.sourcePage }) };
         } catch (err) {
-          // The cache's disk failed, not the page: stop the build, charge nothing (DESIGN §14).
-          if (!isFsRefusal(err) && typeof (err as NodeJS.ErrnoException)?.code !== 'string') throw err;
-          throw cacheProblem(err, root, 'preparing images in .ocrcache/prepared');
+          throw refused(err);
         }
       }),
     );
+    try {
+      preparer.flush(); // the job's images durable before anything is sent, then their records
+    } catch (err) {
+      throw refused(err);
+    }
     const ready: PreparedRequest[] = [];
     for (const p of prepared) {
       if (!p) continue;

@@ -12,7 +12,7 @@ import { IMAGE_ACCEPTS, type ImageAccepts, type ImageFamily, type ImageSettings,
 import { prepareProfile, sourceKind } from '../fingerprint/request.js';
 import type { ContentHash } from '../types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
-import { writeFileAtomic, WriteError } from '../util/fs.js';
+import { syncGroup, writeFileAtomic, WriteError } from '../util/fs.js';
 import { cleanVipsError, decodePage, type DecodedPage } from './decode.js';
 import { EXTENSION, MIME, quickProblem, sniff, type SourceFormat } from './format.js';
 import { clampDpi, derivedDpi, fitLongEdge, oriented } from './geometry.js';
@@ -53,6 +53,11 @@ export class Preparer {
   #active = 0;
   readonly #queue: Array<() => void> = [];
   readonly #limit = Math.max(1, os.availableParallelism());
+  /**
+   * The records of images made since the last flush, by key: on disk only once their images are (flush).
+   * Until then this process finds them here.
+   */
+  readonly #pending = new Map<string, { file: string; meta: PreparedMeta }>();
   /** Images decoded by this process (cache hits decode nothing): a measure for tests and the summary. */
   decoded = 0;
 
@@ -78,7 +83,27 @@ export class Preparer {
     }
   }
 
+  /**
+   * Group commit for the prepared images (DESIGN §16): the images made since the last flush were renamed
+   * into place unflushed; one sync point makes them all durable, and only then are their records written
+   * (flushed at the cache's next sync point). A record never vouches for an image a power cut could lose,
+   * and a job of 1,000 pages costs one syncfs instead of 2,000 fsyncs (2 ms each on this machine's disk).
+   * A kill before the flush leaves images without records: made again next time, never trusted.
+   */
+  flush(): void {
+    if (this.#pending.size === 0) return;
+    syncGroup();
+    const records = [...this.#pending.values()];
+    this.#pending.clear(); // a failed write below is not retried: that image is made again next time
+    for (const { file, meta } of records) writeFileAtomic(file, JSON.stringify(meta), this.#tmp, { group: true });
+  }
+
   async close(): Promise<void> {
+    try {
+      this.flush();
+    } catch {
+      // The cache's disk refused, and the job that met it said so: the images are made again next time.
+    }
     await this.#pdfs.close();
   }
 
@@ -90,11 +115,15 @@ export class Preparer {
   /** A prepared image made before (its record, and its bytes unless they are the source's own). */
   #cached(key: string, t: PrepareTarget): PreparedImage | null {
     const where = this.#where(key);
-    let meta: Omit<PreparedImage, 'path'>;
-    try {
-      meta = JSON.parse(fs.readFileSync(where.meta, 'utf8'));
-    } catch {
-      return null;
+    let meta: PreparedMeta;
+    const pending = this.#pending.get(key);
+    if (pending) meta = pending.meta;
+    else {
+      try {
+        meta = JSON.parse(fs.readFileSync(where.meta, 'utf8'));
+      } catch {
+        return null;
+      }
     }
     const file = meta.passthrough ? t.path : where.image(EXTENSION[meta.format]);
     const st = fs.statSync(file, { throwIfNoEntry: false });
@@ -145,7 +174,7 @@ export class Preparer {
     if (sendAsIs) {
       await d.image.stats(); // decodes every pixel: a damaged file fails here, not at the engine
       const meta = { hash: sha256(bytes), format: want, mime: MIME[want], bytes: bytes.length, width: upright.width, height: upright.height, scale: 1, ...(dpiOf(1) ?? { dpi: derivedDpi(upright.width, upright.height), dpiSource: 'derived' as const }), passthrough: true };
-      writeFileAtomic(where.meta, JSON.stringify(meta), this.#tmp);
+      this.#pending.set(key, { file: where.meta, meta });
       return { ...meta, path: t.path };
     }
     let format = want;
@@ -161,10 +190,10 @@ export class Preparer {
       hash: sha256(out), format, mime: MIME[format], bytes: out.length, width: fit.width, height: fit.height, scale: (fit.width / upright.width) * d.reduced,
       ...(dpiOf(fit.width / upright.width) ?? { dpi: derivedDpi(fit.width, fit.height), dpiSource: 'derived' as const }), passthrough: false,
     };
-    // The image first, then the record that vouches for it: a crash between the two leaves an unused file.
+    // The image now, the record that vouches for it once the image is durable (flush).
     const file = where.image(EXTENSION[format]);
-    writeFileAtomic(file, out, this.#tmp);
-    writeFileAtomic(where.meta, JSON.stringify(meta), this.#tmp);
+    writeFileAtomic(file, out, this.#tmp, { group: true });
+    this.#pending.set(key, { file: where.meta, meta });
     return { ...meta, path: file };
   }
 
@@ -182,6 +211,9 @@ export class Preparer {
     else this.#active--;
   }
 }
+
+/** A prepared image's record (`<key>.json`): everything but where the image is. */
+type PreparedMeta = Omit<PreparedImage, 'path'>;
 
 function pipeline(image: Sharp, turn: boolean, alpha: boolean, fit: { width: number; height: number; scale: number }, upright: { width: number; height: number }, grey: boolean): Sharp {
   let p = image;

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '../graph/page.js';
-import type { TargetKey } from '../types.js';
+import type { ContentHash, TargetKey } from '../types.js';
 import { sha256 } from '../util/hash.js';
 import type { Project } from './project.js';
 import { inflightOf } from './project.js';
@@ -41,11 +41,15 @@ export function adoptOutputs(p: Project, keys: ReadonlySet<TargetKey>, o: { dryR
   for (const chain of p.index.chains) {
     for (const page of chain.pages) {
       if (!keys.has(page.key)) continue;
+      // The output is read once: its hash goes to the stat cache (computeOne finds it there instead of
+      // reading the file again), its bytes to adoptOne.
+      const output = readOutput(p, page.output);
       // The predecessor may just have been adopted: this page's request is computed from where it stands now.
       p.fingerprints.computeOne(page);
-      const v = adoptOne(p, page, inflight.has(page.key), o.dryRun);
+      const v = adoptOne(p, page, output, inflight.has(page.key), o.dryRun);
       verdicts.push(v);
-      if (v.kind === 'adopted' && !o.dryRun) p.fingerprints.computeOne(page);
+      // Adopted: the page's input takes its new record as it is (computeOne's answer, without its stats).
+      if (v.kind === 'adopted' && !o.dryRun && !p.fingerprints.wroteOutput(page.key)) p.fingerprints.computeOne(page);
     }
   }
   const skipped = verdicts.filter((v): v is Extract<AdoptVerdict, { kind: 'skipped' }> => v.kind === 'skipped');
@@ -58,18 +62,38 @@ export function adoptOutputs(p: Project, keys: ReadonlySet<TargetKey>, o: { dryR
   };
 }
 
-function adoptOne(p: Project, page: Page, inflight: boolean, dryRun: boolean): AdoptVerdict {
+type OutputRead = { bytes: Buffer; hash: ContentHash } | { error: NodeJS.ErrnoException };
+
+/** A page's output file: its bytes and hash (kept in the stat cache with the stat of the same open file), or why not. */
+function readOutput(p: Project, rel: string): OutputRead {
+  let fd: number;
+  try {
+    fd = fs.openSync(path.join(p.config.root, rel), 'r');
+  } catch (err) {
+    return { error: err as NodeJS.ErrnoException };
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    const bytes = fs.readFileSync(fd);
+    const hash = sha256(bytes);
+    if (st.isFile()) p.hashes.wrote(rel, hash, st);
+    return { bytes, hash };
+  } catch (err) {
+    return { error: err as NodeJS.ErrnoException };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function adoptOne(p: Project, page: Page, output: OutputRead, inflight: boolean, dryRun: boolean): AdoptVerdict {
   const key = page.key;
   const input = p.fingerprints.inputs.get(key);
   const skip = (reason: Extract<AdoptVerdict, { kind: 'skipped' }>['reason'], message: string): AdoptVerdict => ({ kind: 'skipped', key, output: page.output, reason, message });
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(path.join(p.config.root, page.output));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'no-output', key };
-    return skip('invalid-json', `cannot be read: ${(err as Error).message}`);
+  if ('error' in output) {
+    if (output.error.code === 'ENOENT') return { kind: 'no-output', key };
+    return skip('invalid-json', `cannot be read: ${output.error.message}`);
   }
-  const hash = sha256(bytes);
+  const { bytes, hash } = output;
   const record = input?.record ?? null;
   if (input?.current && record && record.outputHash === hash && record.fingerprint === input.current.fingerprint) return { kind: 'fresh', key };
   if (!input?.current) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Filter, ResolvedConfig } from '../config/resolved.js';
 import type { Pattern } from './pattern.js';
 import { asKey } from '../types.js';
-import { badValue, joinKey } from './keys.js';
+import { badValue, joinKey, keyPart } from './keys.js';
 import type { Diagnostic, Page } from './page.js';
 
 export interface Discovery {
@@ -34,7 +34,16 @@ interface Found {
 export type PageCount = { pages: number } | { problem: string };
 export type PageCounter = (file: string) => Promise<PageCount>;
 
-export async function discover(config: ResolvedConfig, countPages?: PageCounter): Promise<Discovery> {
+export interface DiscoverOptions {
+  /**
+   * Whether to look for pages whose outputs land on one path (default true). Only a caller that knows the
+   * outputs are distinct without looking may skip it: the no-op proof, whose page hash covers every output
+   * and which is only written for pages with distinct outputs (a million outputs in a set is not free).
+   */
+  readonly separateOutputs?: boolean;
+}
+
+export async function discover(config: ResolvedConfig, countPages?: PageCounter, options: DiscoverOptions = {}): Promise<Discovery> {
   const diagnostics: Diagnostic[] = [];
   const [imageFiles, allowFiles] = await Promise.all([
     list(config.root, config.image, diagnostics),
@@ -47,6 +56,7 @@ export async function discover(config: ResolvedConfig, countPages?: PageCounter)
     ? await expandSources(config, imageFiles, countPages, diagnostics, unreadable, allowFiles ? null : tally)
     : group(config, config.image, imageFiles, diagnostics, 'image', allowFiles ? null : tally);
   const pages: Page[] = [];
+  const chainIds = new ChainIds(config.chainWildcards);
   if (allowFiles && config.allowList) {
     const allowed = group(config, config.allowList, allowFiles, diagnostics, 'allow-list file', tally);
     for (const [key, entries] of allowed) {
@@ -58,12 +68,13 @@ export async function discover(config: ResolvedConfig, countPages?: PageCounter)
           hint: `Keep one of them; ${first.file} is used.`,
         });
       }
-      pages.push(makePage(config, key, first, images.get(key) ?? [], first.file, unreadable));
+      pages.push(makePage(config, key, first, images.get(key) ?? [], first.file, unreadable, chainIds));
     }
   } else {
-    for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null, unreadable));
+    for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null, unreadable, chainIds));
   }
-  return { pages: sortPages(separateOutputs(pages, diagnostics)), diagnostics, unmatchedFilters: tally.unmatched() };
+  const separated = options.separateOutputs === false ? pages : separateOutputs(pages, diagnostics);
+  return { pages: sortPages(separated), diagnostics, unmatchedFilters: tally.unmatched() };
 }
 
 /** Which filters let at least one matched file through, and the values seen per filtered wildcard. */
@@ -173,7 +184,8 @@ async function list(root: string, pattern: Pattern, diagnostics: Diagnostic[]): 
       }
       // Directory order is the file system's; sort for a deterministic result (and "first" duplicate).
       names.sort();
-      return names.map((n) => (dir ? `${dir}/${n}` : n));
+      // Joined, not `${dir}/${n}`: the path is kept (a page's image), and a concatenation keeps its pieces too.
+      return dir ? names.map((n) => [dir, n].join('/')) : names;
     });
     level = found.flat();
   }
@@ -278,7 +290,7 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
       if (pageFilters.length > 0) tally?.see({ [config.order]: page });
       if (!pageFilters.every((f) => f.test(page))) continue;
       const vars = { ...s.vars, [config.order]: page };
-      const key = joinKey(config.keyWildcards.map((w) => vars[w]!));
+      const key = keyOf(config.keyWildcards, vars, null);
       const entry: Found = { file: s.file, vars, pageNumber: n, sourcePage: n };
       const entries = byKey.get(key);
       if (entries) entries.push(entry);
@@ -330,9 +342,7 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
       continue;
     }
     const pageNumber = Number(order);
-    const values: string[] = [];
-    for (const w of keyParts) values.push(w === null ? String(pageNumber) : vars[w]!);
-    const key = joinKey(values);
+    const key = keyOf(keyParts, vars, pageNumber);
     const entries = byKey.get(key);
     if (entries) entries.push({ file, vars, pageNumber, sourcePage: null });
     else byKey.set(key, [{ file, vars, pageNumber, sourcePage: null }]);
@@ -340,7 +350,50 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
   return byKey;
 }
 
-function makePage(config: ResolvedConfig, key: string, source: Found, images: Found[], allowListFile: string | null, unreadable: ReadonlyMap<string, string>): Page {
+/**
+ * The key of a page: the values of `parts` (wildcard names; null for the page number, written without
+ * leading zeros) as joinKey joins them, without an array per file.
+ */
+function keyOf(parts: readonly (string | null)[], vars: Readonly<Record<string, string>>, pageNumber: number | null): string {
+  // Joined, not concatenated: a map hashes the key, which would first copy a chain of pieces into one.
+  const values = keyScratch;
+  values.length = parts.length;
+  for (let i = 0; i < parts.length; i++) {
+    const w = parts[i]!;
+    values[i] = w === null ? String(pageNumber) : keyPart(vars[w]!);
+  }
+  return values.join(':');
+}
+
+const keyScratch: string[] = [];
+
+/**
+ * Chain ids by the chain wildcards' values. Pages come folder by folder, so a page's chain is almost always
+ * the previous page's: they share one string, which is cheaper to build, to hash in a map and to compare.
+ */
+class ChainIds {
+  readonly #wildcards: readonly string[];
+  #last: Readonly<Record<string, string>> | null = null;
+  #lastId = '';
+
+  constructor(wildcards: readonly string[]) {
+    this.#wildcards = wildcards;
+  }
+
+  of(vars: Readonly<Record<string, string>>): string {
+    const last = this.#last;
+    if (last !== null) {
+      let same = true;
+      for (const w of this.#wildcards) if (last[w] !== vars[w]) same = false;
+      if (same) return this.#lastId;
+    }
+    this.#last = vars;
+    this.#lastId = joinKey(this.#wildcards.map((w) => vars[w]!));
+    return this.#lastId;
+  }
+}
+
+function makePage(config: ResolvedConfig, key: string, source: Found, images: Found[], allowListFile: string | null, unreadable: ReadonlyMap<string, string>, chainIds: ChainIds): Page {
   const sorted = images.length > 1 ? [...images].sort((a, b) => a.file.localeCompare(b.file)) : images;
   let imageProblem: string | null = null;
   if (sorted.length === 0) {
@@ -354,11 +407,15 @@ function makePage(config: ResolvedConfig, key: string, source: Found, images: Fo
     const files = sorted.map((i) => i.file);
     imageProblem = `${files.length} images for one page: ${files.slice(0, -1).join(', ')} and ${files.at(-1)}; keep one and delete or rename the other${files.length > 2 ? 's' : ''}`;
   }
+  // The page's values with its number as in its key; the file's own values when they are already that (a
+  // copy per page is a million objects at a million pages). Nothing changes a Found's values afterwards.
+  const number = String(source.pageNumber);
+  const vars = source.vars[config.order] === number ? source.vars : { ...source.vars, [config.order]: number };
   return {
     key: asKey(key),
-    vars: Object.freeze({ ...source.vars, [config.order]: String(source.pageNumber) }),
+    vars: Object.freeze(vars),
     pageNumber: source.pageNumber,
-    chainId: joinKey(config.chainWildcards.map((w) => source.vars[w]!)),
+    chainId: chainIds.of(source.vars),
     image: sorted.length === 1 ? sorted[0]!.file : null,
     sourcePage: sorted.length === 1 ? sorted[0]!.sourcePage : null,
     imageProblem,
@@ -379,10 +436,17 @@ function sameSource(config: ResolvedConfig, fileVars: Record<string, string>, pa
  */
 function sortPages(pages: Page[]): Page[] {
   const chains = new Map<string, Page[]>();
+  // Pages come chain by chain (folder by folder): the map is looked up only when the chain changes.
+  let id: string | null = null;
+  let chain: Page[] = [];
   for (const page of pages) {
-    const chain = chains.get(page.chainId);
-    if (chain) chain.push(page);
-    else chains.set(page.chainId, [page]);
+    if (page.chainId !== id) {
+      id = page.chainId;
+      const known = chains.get(id);
+      if (known) chain = known;
+      else chains.set(id, (chain = []));
+    }
+    chain.push(page);
   }
   const ids = [...chains.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return ids.flatMap((id) => chains.get(id)!.sort((a, b) => a.pageNumber - b.pageNumber));

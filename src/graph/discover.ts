@@ -30,6 +30,19 @@ interface Found {
   sourcePage: number | null;
 }
 
+/**
+ * The files that give each page key: one, or a list of several (a problem the page reports). Not a list
+ * each: that would be a million arrays of one at a million pages.
+ */
+type FilesByKey = Map<string, Found | Found[]>;
+
+function addFile(byKey: FilesByKey, key: string, found: Found): void {
+  const had = byKey.get(key);
+  if (had === undefined) byKey.set(key, found);
+  else if (Array.isArray(had)) had.push(found);
+  else byKey.set(key, [had, found]);
+}
+
 /** How many pages a source file holds (relative path), or why it cannot be read. */
 export type PageCount = { pages: number } | { problem: string };
 export type PageCounter = (file: string) => Promise<PageCount>;
@@ -59,19 +72,19 @@ export async function discover(config: ResolvedConfig, countPages?: PageCounter,
   const chainIds = new ChainIds(config.chainWildcards);
   if (allowFiles && config.allowList) {
     const allowed = group(config, config.allowList, allowFiles, diagnostics, 'allow-list file', tally);
-    for (const [key, entries] of allowed) {
-      const first = entries[0]!;
-      if (entries.length > 1) {
+    allowed.forEach((entries, key) => {
+      const first = Array.isArray(entries) ? entries[0]! : entries;
+      if (Array.isArray(entries)) {
         diagnostics.push({
           file: entries.map((e) => e.file).join(', '),
           message: `several allow-list files name page ${key}`,
           hint: `Keep one of them; ${first.file} is used.`,
         });
       }
-      pages.push(makePage(config, key, first, images.get(key) ?? [], first.file, unreadable, chainIds));
-    }
+      pages.push(makePage(config, key, first, images.get(key), first.file, unreadable, chainIds));
+    });
   } else {
-    for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null, unreadable, chainIds));
+    images.forEach((entries, key) => pages.push(makePage(config, key, Array.isArray(entries) ? entries[0]! : entries, entries, null, unreadable, chainIds)));
   }
   const separated = options.separateOutputs === false ? pages : separateOutputs(pages, diagnostics);
   return { pages: sortPages(separated), diagnostics, unmatchedFilters: tally.unmatched() };
@@ -260,7 +273,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * 1-based page index inside the file. A file that cannot be counted is a diagnostic (and, for pages an
  * allow-list names, the reason they have no image).
  */
-async function expandSources(config: ResolvedConfig, files: string[], countPages: PageCounter | undefined, diagnostics: Diagnostic[], unreadable: Map<string, string>, tally: FilterTally | null): Promise<Map<string, Found[]>> {
+async function expandSources(config: ResolvedConfig, files: string[], countPages: PageCounter | undefined, diagnostics: Diagnostic[], unreadable: Map<string, string>, tally: FilterTally | null): Promise<FilesByKey> {
   if (!countPages) throw new Error('discover: a multi-page image pattern needs a page counter');
   const sourceFilters = config.filters.filter((f) => f.wildcard !== config.order);
   const pageFilters = config.filters.filter((f) => f.wildcard === config.order);
@@ -277,7 +290,7 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
     sources.push({ file, vars });
   }
   const counts = await mapLimit(sources, COUNT_CONCURRENCY, (s) => countPages(s.file));
-  const byKey = new Map<string, Found[]>();
+  const byKey: FilesByKey = new Map();
   sources.forEach((s, i) => {
     const count = counts[i]!;
     if ('problem' in count) {
@@ -291,10 +304,7 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
       if (!pageFilters.every((f) => f.test(page))) continue;
       const vars = { ...s.vars, [config.order]: page };
       const key = keyOf(config.keyWildcards, vars, null);
-      const entry: Found = { file: s.file, vars, pageNumber: n, sourcePage: n };
-      const entries = byKey.get(key);
-      if (entries) entries.push(entry);
-      else byKey.set(key, [entry]);
+      addFile(byKey, key, { file: s.file, vars, pageNumber: n, sourcePage: n });
     }
   });
   return byKey;
@@ -313,8 +323,8 @@ function badVar(vars: Readonly<Record<string, string>>): [string, string] | null
 }
 
 /** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
-function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null): Map<string, Found[]> {
-  const byKey = new Map<string, Found[]>();
+function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null): FilesByKey {
+  const byKey: FilesByKey = new Map();
   const filtered = config.filters.length > 0;
   // The key is the wildcard values in key order, the page number without leading zeros.
   const keyParts = config.keyWildcards.map((w) => (w === config.order ? null : w));
@@ -343,9 +353,7 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
     }
     const pageNumber = Number(order);
     const key = keyOf(keyParts, vars, pageNumber);
-    const entries = byKey.get(key);
-    if (entries) entries.push({ file, vars, pageNumber, sourcePage: null });
-    else byKey.set(key, [{ file, vars, pageNumber, sourcePage: null }]);
+    addFile(byKey, key, { file, vars, pageNumber, sourcePage: null });
   }
   return byKey;
 }
@@ -393,18 +401,18 @@ class ChainIds {
   }
 }
 
-function makePage(config: ResolvedConfig, key: string, source: Found, images: Found[], allowListFile: string | null, unreadable: ReadonlyMap<string, string>, chainIds: ChainIds): Page {
-  const sorted = images.length > 1 ? [...images].sort((a, b) => a.file.localeCompare(b.file)) : images;
+function makePage(config: ResolvedConfig, key: string, source: Found, images: Found | Found[] | undefined, allowListFile: string | null, unreadable: ReadonlyMap<string, string>, chainIds: ChainIds): Page {
+  const image = Array.isArray(images) ? null : (images ?? null);
   let imageProblem: string | null = null;
-  if (sorted.length === 0) {
+  if (images === undefined) {
     const expected = config.image.display({ ...source.vars });
     const drop = allowListFile ? `, or delete ${allowListFile} if the page does not exist` : '';
     const broken = config.pageInFile ? [...unreadable].find(([file]) => config.image.match(file) && sameSource(config, config.image.match(file)!, source.vars)) : undefined;
     if (broken) imageProblem = `${broken[0]} cannot be read (${broken[1]}); replace it with a good copy${drop}`;
     else if (config.pageInFile) imageProblem = `no page ${source.pageNumber} in ${expected}: the file is missing or has fewer pages; add the page${drop}`;
     else imageProblem = `no image for this page: expected ${expected}; add the image${drop}`;
-  } else if (sorted.length > 1) {
-    const files = sorted.map((i) => i.file);
+  } else if (Array.isArray(images)) {
+    const files = images.map((i) => i.file).sort((a, b) => a.localeCompare(b));
     imageProblem = `${files.length} images for one page: ${files.slice(0, -1).join(', ')} and ${files.at(-1)}; keep one and delete or rename the other${files.length > 2 ? 's' : ''}`;
   }
   // The page's values with its number as in its key; the file's own values when they are already that (a
@@ -416,8 +424,8 @@ function makePage(config: ResolvedConfig, key: string, source: Found, images: Fo
     vars: Object.freeze(vars),
     pageNumber: source.pageNumber,
     chainId: chainIds.of(source.vars),
-    image: sorted.length === 1 ? sorted[0]!.file : null,
-    sourcePage: sorted.length === 1 ? sorted[0]!.sourcePage : null,
+    image: image?.file ?? null,
+    sourcePage: image?.sourcePage ?? null,
     imageProblem,
     allowListFile,
     // Outputs keep the spelling of the page's own file name (01.jpg → 01.json).

@@ -43,6 +43,8 @@ function addFile(byKey: FilesByKey, key: string, found: Found): void {
   else byKey.set(key, [had, found]);
 }
 
+const NO_VARS: Record<string, string> = Object.freeze({});
+
 /** How many pages a source file holds (relative path), or why it cannot be read. */
 export type PageCount = { pages: number } | { problem: string };
 export type PageCounter = (file: string) => Promise<PageCount>;
@@ -67,7 +69,7 @@ export async function discover(config: ResolvedConfig, countPages?: PageCounter,
   const tally = new FilterTally(config.filters);
   const images = config.pageInFile
     ? await expandSources(config, imageFiles, countPages, diagnostics, unreadable, allowFiles ? null : tally)
-    : group(config, config.image, imageFiles, diagnostics, 'image', allowFiles ? null : tally);
+    : group(config, config.image, imageFiles, diagnostics, 'image', allowFiles ? null : tally, !allowFiles);
   const pages: Page[] = [];
   const chainIds = new ChainIds(config.chainWildcards);
   if (allowFiles && config.allowList) {
@@ -323,7 +325,12 @@ function badVar(vars: Readonly<Record<string, string>>): [string, string] | null
 }
 
 /** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
-function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null): FilesByKey {
+/**
+ * `keepVars` false: the files' values are not kept (NO_VARS instead), only their keys: images beside an
+ * allow-list, whose pages take their values from the allow-list file. A million value objects kept to the
+ * end of discovery are a million objects the garbage collector copies twice.
+ */
+function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null, keepVars = true): FilesByKey {
   const byKey: FilesByKey = new Map();
   const filtered = config.filters.length > 0;
   // The key is the wildcard values in key order, the page number without leading zeros.
@@ -353,7 +360,7 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
     }
     const pageNumber = Number(order);
     const key = keyOf(keyParts, vars, pageNumber);
-    addFile(byKey, key, { file, vars, pageNumber, sourcePage: null });
+    addFile(byKey, key, { file, vars: keepVars ? vars : NO_VARS, pageNumber, sourcePage: null });
   }
   return byKey;
 }

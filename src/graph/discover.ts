@@ -324,8 +324,8 @@ function badVar(vars: Readonly<Record<string, string>>): [string, string] | null
   return null;
 }
 
-/** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
 /**
+ * Matches files against a pattern, checks the order wildcard, applies filters, groups by key.
  * `keepVars` false: the files' values are not kept (NO_VARS instead), only their keys: images beside an
  * allow-list, whose pages take their values from the allow-list file. A million value objects kept to the
  * end of discovery are a million objects the garbage collector copies twice.

@@ -100,6 +100,15 @@ describe('1. an output can never land on an input', { concurrency: 2 }, () => {
       assert.match(missing[0]![1], /its output path out\/A-B-C\/1\.json is also the output of A/);
       assert.equal(fs.existsSync(path.join(dir, 'out/A-B-C/1.json')), false, 'no result lands on the shared path');
       assert.equal(fs.existsSync(path.join(dir, 'out/X-Y/1.json')), true);
+      // Never a proven no-op (which does not look for shared outputs): each build finds them again.
+      const hourAgo = new Date(Date.now() - 3600_000);
+      for (const file of files(dir).filter((f) => !f.startsWith('.ocrcache'))) fs.utimesSync(path.join(dir, file), hourAgo, hourAgo);
+      for (let i = 0; i < 2; i++) {
+        const again = await buildAgainst(dir, fake);
+        assert.equal(expectExit(again, 1)['quick'], undefined);
+        assert.ok(eventsOf(again, 'warning').some((w) => /have this one output path/.test(w.message as string)));
+      }
+      assert.equal(fs.existsSync(path.join(dir, '.ocrcache/noop-proof')), false, 'no proof for pages that share an output');
     });
   });
 });

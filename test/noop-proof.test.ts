@@ -118,3 +118,32 @@ test('a no-op build after a no-op build is proven by stat; every kind of change 
 function summaryQuick(r: CliResult): unknown {
   return expectExit(r, 0)['quick'];
 }
+
+test('the proof covers the output paths, and a proof of another format is not read', async () => {
+  await withFake(async (fake) => {
+    const dir = makeProject({ books: [ALABAMA] });
+    expectExit(await buildAgainst(dir, fake), 0);
+    age(dir);
+    expectExit(await buildAgainst(dir, fake), 0);
+    assert.equal(summaryQuick(await buildAgainst(dir, fake)), true);
+
+    // Format 1 hashed the pages another way: such a proof is ignored (the full path, which writes format 2).
+    const proof = fs.readFileSync(path.join(dir, PROOF));
+    const magic = proof.subarray(0, proof.indexOf(0x0a) + 1).toString();
+    assert.equal(magic, 'ocrmake no-op proof 2\n');
+    fs.writeFileSync(path.join(dir, PROOF), Buffer.concat([Buffer.from('ocrmake no-op proof 1\n'), proof.subarray(magic.length)]));
+    let s = expectExit(await buildAgainst(dir, fake), 0);
+    assert.deepEqual([s['quick'], s['fresh']], [undefined, 4]);
+    assert.equal(summaryQuick(await buildAgainst(dir, fake)), true);
+
+    // Another target pattern: the same requests, other output paths. The proven no-op does not look for
+    // shared outputs itself; the page hash sees the new paths, and the full path restores the results there.
+    const ocrfile = path.join(dir, 'ocrfile.ts');
+    fs.writeFileSync(ocrfile, fs.readFileSync(ocrfile, 'utf8').replace("target: 'dataset/output_results/", "target: 'out/"));
+    age(dir, 'ocrfile.ts');
+    fake.resetCounters();
+    s = expectExit(await buildAgainst(dir, fake), 0);
+    assert.deepEqual([s['quick'], s['restored'], fake.counters.requests], [undefined, 4, 0]);
+    assert.ok(fs.existsSync(path.join(dir, 'out', ALABAMA, '1.json')));
+  });
+});

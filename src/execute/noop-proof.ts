@@ -36,7 +36,8 @@ import { VERSION } from '../version.js';
 import type { Project } from './project.js';
 
 export const PROOF_FILE = 'noop-proof';
-const MAGIC = Buffer.from('ocrmake no-op proof 1\n');
+// Version 2 hashes the pages differently (pagesHash): a version 1 proof is not read, its build takes the full path.
+const MAGIC = Buffer.from('ocrmake no-op proof 2\n');
 /** Per page: image size, mtime (ns), inode, then the output's. A page without an image has -1s. */
 const SLOTS = 6;
 /** A journal longer than this is not read to compare (a clean close leaves a header of a few dozen bytes). */
@@ -75,17 +76,22 @@ export interface Proof {
 /** Thrown inside a check when something differs: the build takes the full path. */
 export class Unproven extends Error {}
 
-/** What the pages are: one hash over every page's identity, in discovery order, with its predecessor. */
+/**
+ * What the pages are: one hash over every page's identity, in discovery order, and whether it follows the
+ * page before it (its predecessor's key is that page's, already hashed). It covers every output, so pages
+ * with this hash have distinct outputs when the proof's pages had (proofOf writes no proof otherwise).
+ */
 export function pagesHash(pages: readonly Page[], chain: 'consecutive' | 'previous-existing'): string {
   const h = createHash('sha256');
-  // A thousand pages per update: one call per page shows in profiles at a million pages.
-  let chunk: string[] = [];
+  // A thousand pages per update: one call per page shows in profiles at a million pages. Numbers and
+  // nulls go in as they are: join writes them (a null as ''), without a string per field first.
+  let chunk: (string | number | null)[] = [];
   let prev: Page | null = null;
   for (const pg of pages) {
     // The predecessor as buildChains links it, without building the chain index's maps.
-    const predecessor = prev && follows(prev, pg, chain) ? prev.key : '';
+    const linked = prev !== null && follows(prev, pg, chain) ? 1 : 0;
     prev = pg;
-    chunk.push(pg.key, pg.chainId, String(pg.pageNumber), pg.image ?? '', String(pg.sourcePage ?? ''), pg.imageProblem ?? '', pg.allowListFile ?? '', pg.output, predecessor, JSON.stringify(pg.vars));
+    chunk.push(pg.key, pg.chainId, pg.pageNumber, pg.image, pg.sourcePage, pg.imageProblem, pg.allowListFile, pg.output, linked, JSON.stringify(pg.vars));
     if (chunk.length >= 10_000) {
       h.update(`${chunk.join('\0')}\0`);
       chunk = [];
@@ -123,6 +129,8 @@ export function proofOf(p: Project, said: Said): Omit<Proof, 'header'> & { heade
   if (s.built + s.restored + s.cutoff + s.failed + s.requests + s.batches + s.uploads + (s.decoded ?? 0) + (s.probed ?? 0) + s.tokensIn + s.tokensOut !== 0 || (s.costUsd ?? 0) !== 0) return null;
   if (s.fresh + s.edited !== s.targets || s.targets !== p.pages.length || 'tail' in s || 'context' in s || s.dryRun) return null;
   if (p.fingerprints.contextMode !== 'exact' || p.fingerprints.recovered.length > 0) return null;
+  // A proven no-op does not look for shared outputs (discover's separateOutputs): the pages must have none.
+  if (new Set(p.pages.map((pg) => pg.output)).size !== p.pages.length) return null;
   const id = (rel: string): FileId | null => {
     const row = p.store.fileHashes.get(rel);
     if (!row || row.hashedAtNs - row.mtimeNs < RACY_NS) return null;

@@ -60,11 +60,12 @@ export async function proveNothingChanged(root: string, engine: 'auto' | EngineN
     if (choice.notice) said.push({ event: 'notice', message: choice.notice });
     if (provenBasis(config, choice.name, proof) !== proof.header.basis) return null;
     const sources = new Map(proof.header.sources.map((s) => [s.path, s]));
+    // Without looking for shared outputs: pagesHash covers every output, and the proof's pages had none.
     const found = await discover(config, async (file) => {
       const s = sources.get(file);
       if (!s || !sameFile(path.join(root, file), s.id)) throw new Unproven(`source ${file} changed`);
       return s.count;
-    });
+    }, { separateOutputs: false });
     if (found.unmatchedFilters.length > 0 || found.pages.length !== proof.header.pages) return null;
     for (const d of found.diagnostics) said.push({ event: 'warning', file: d.file, message: `${d.file}: ${d.message}. ${d.hint}` });
     if (pagesHash(found.pages, config.chain) !== proof.header.pagesHash) return null;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Filter, ResolvedConfig } from '../config/resolved.js';
 import type { Pattern } from './pattern.js';
 import { asKey } from '../types.js';
-import { badValue, joinKey } from './keys.js';
+import { badValue, joinKey, keyPart } from './keys.js';
 import type { Diagnostic, Page } from './page.js';
 
 export interface Discovery {
@@ -30,11 +30,35 @@ interface Found {
   sourcePage: number | null;
 }
 
+/**
+ * The files that give each page key: one, or a list of several (a problem the page reports). Not a list
+ * each: that would be a million arrays of one at a million pages.
+ */
+type FilesByKey = Map<string, Found | Found[]>;
+
+function addFile(byKey: FilesByKey, key: string, found: Found): void {
+  const had = byKey.get(key);
+  if (had === undefined) byKey.set(key, found);
+  else if (Array.isArray(had)) had.push(found);
+  else byKey.set(key, [had, found]);
+}
+
+const NO_VARS: Record<string, string> = Object.freeze({});
+
 /** How many pages a source file holds (relative path), or why it cannot be read. */
 export type PageCount = { pages: number } | { problem: string };
 export type PageCounter = (file: string) => Promise<PageCount>;
 
-export async function discover(config: ResolvedConfig, countPages?: PageCounter): Promise<Discovery> {
+export interface DiscoverOptions {
+  /**
+   * Whether to look for pages whose outputs land on one path (default true). Only a caller that knows the
+   * outputs are distinct without looking may skip it: the no-op proof, whose page hash covers every output
+   * and which is only written for pages with distinct outputs (a million outputs in a set is not free).
+   */
+  readonly separateOutputs?: boolean;
+}
+
+export async function discover(config: ResolvedConfig, countPages?: PageCounter, options: DiscoverOptions = {}): Promise<Discovery> {
   const diagnostics: Diagnostic[] = [];
   const [imageFiles, allowFiles] = await Promise.all([
     list(config.root, config.image, diagnostics),
@@ -45,25 +69,27 @@ export async function discover(config: ResolvedConfig, countPages?: PageCounter)
   const tally = new FilterTally(config.filters);
   const images = config.pageInFile
     ? await expandSources(config, imageFiles, countPages, diagnostics, unreadable, allowFiles ? null : tally)
-    : group(config, config.image, imageFiles, diagnostics, 'image', allowFiles ? null : tally);
+    : group(config, config.image, imageFiles, diagnostics, 'image', allowFiles ? null : tally, !allowFiles);
   const pages: Page[] = [];
+  const chainIds = new ChainIds(config.chainWildcards);
   if (allowFiles && config.allowList) {
     const allowed = group(config, config.allowList, allowFiles, diagnostics, 'allow-list file', tally);
-    for (const [key, entries] of allowed) {
-      const first = entries[0]!;
-      if (entries.length > 1) {
+    allowed.forEach((entries, key) => {
+      const first = Array.isArray(entries) ? entries[0]! : entries;
+      if (Array.isArray(entries)) {
         diagnostics.push({
           file: entries.map((e) => e.file).join(', '),
           message: `several allow-list files name page ${key}`,
           hint: `Keep one of them; ${first.file} is used.`,
         });
       }
-      pages.push(makePage(config, key, first, images.get(key) ?? [], first.file, unreadable));
-    }
+      pages.push(makePage(config, key, first, images.get(key), first.file, unreadable, chainIds));
+    });
   } else {
-    for (const [key, entries] of images) pages.push(makePage(config, key, entries[0]!, entries, null, unreadable));
+    images.forEach((entries, key) => pages.push(makePage(config, key, Array.isArray(entries) ? entries[0]! : entries, entries, null, unreadable, chainIds)));
   }
-  return { pages: sortPages(separateOutputs(pages, diagnostics)), diagnostics, unmatchedFilters: tally.unmatched() };
+  const separated = options.separateOutputs === false ? pages : separateOutputs(pages, diagnostics);
+  return { pages: sortPages(separated), diagnostics, unmatchedFilters: tally.unmatched() };
 }
 
 /** Which filters let at least one matched file through, and the values seen per filtered wildcard. */
@@ -173,7 +199,8 @@ async function list(root: string, pattern: Pattern, diagnostics: Diagnostic[]): 
       }
       // Directory order is the file system's; sort for a deterministic result (and "first" duplicate).
       names.sort();
-      return names.map((n) => (dir ? `${dir}/${n}` : n));
+      // Joined, not `${dir}/${n}`: the path is kept (a page's image), and a concatenation keeps its pieces too.
+      return dir ? names.map((n) => [dir, n].join('/')) : names;
     });
     level = found.flat();
   }
@@ -248,7 +275,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * 1-based page index inside the file. A file that cannot be counted is a diagnostic (and, for pages an
  * allow-list names, the reason they have no image).
  */
-async function expandSources(config: ResolvedConfig, files: string[], countPages: PageCounter | undefined, diagnostics: Diagnostic[], unreadable: Map<string, string>, tally: FilterTally | null): Promise<Map<string, Found[]>> {
+async function expandSources(config: ResolvedConfig, files: string[], countPages: PageCounter | undefined, diagnostics: Diagnostic[], unreadable: Map<string, string>, tally: FilterTally | null): Promise<FilesByKey> {
   if (!countPages) throw new Error('discover: a multi-page image pattern needs a page counter');
   const sourceFilters = config.filters.filter((f) => f.wildcard !== config.order);
   const pageFilters = config.filters.filter((f) => f.wildcard === config.order);
@@ -265,7 +292,7 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
     sources.push({ file, vars });
   }
   const counts = await mapLimit(sources, COUNT_CONCURRENCY, (s) => countPages(s.file));
-  const byKey = new Map<string, Found[]>();
+  const byKey: FilesByKey = new Map();
   sources.forEach((s, i) => {
     const count = counts[i]!;
     if ('problem' in count) {
@@ -278,11 +305,8 @@ async function expandSources(config: ResolvedConfig, files: string[], countPages
       if (pageFilters.length > 0) tally?.see({ [config.order]: page });
       if (!pageFilters.every((f) => f.test(page))) continue;
       const vars = { ...s.vars, [config.order]: page };
-      const key = joinKey(config.keyWildcards.map((w) => vars[w]!));
-      const entry: Found = { file: s.file, vars, pageNumber: n, sourcePage: n };
-      const entries = byKey.get(key);
-      if (entries) entries.push(entry);
-      else byKey.set(key, [entry]);
+      const key = keyOf(config.keyWildcards, vars, null);
+      addFile(byKey, key, { file: s.file, vars, pageNumber: n, sourcePage: n });
     }
   });
   return byKey;
@@ -300,9 +324,14 @@ function badVar(vars: Readonly<Record<string, string>>): [string, string] | null
   return null;
 }
 
-/** Matches files against a pattern, checks the order wildcard, applies filters, groups by key. */
-function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null): Map<string, Found[]> {
-  const byKey = new Map<string, Found[]>();
+/**
+ * Matches files against a pattern, checks the order wildcard, applies filters, groups by key.
+ * `keepVars` false: the files' values are not kept (NO_VARS instead), only their keys: images beside an
+ * allow-list, whose pages take their values from the allow-list file. A million value objects kept to the
+ * end of discovery are a million objects the garbage collector copies twice.
+ */
+function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagnostics: Diagnostic[], what: string, tally: FilterTally | null, keepVars = true): FilesByKey {
+  const byKey: FilesByKey = new Map();
   const filtered = config.filters.length > 0;
   // The key is the wildcard values in key order, the page number without leading zeros.
   const keyParts = config.keyWildcards.map((w) => (w === config.order ? null : w));
@@ -330,37 +359,80 @@ function group(config: ResolvedConfig, pattern: Pattern, files: string[], diagno
       continue;
     }
     const pageNumber = Number(order);
-    const values: string[] = [];
-    for (const w of keyParts) values.push(w === null ? String(pageNumber) : vars[w]!);
-    const key = joinKey(values);
-    const entries = byKey.get(key);
-    if (entries) entries.push({ file, vars, pageNumber, sourcePage: null });
-    else byKey.set(key, [{ file, vars, pageNumber, sourcePage: null }]);
+    const key = keyOf(keyParts, vars, pageNumber);
+    addFile(byKey, key, { file, vars: keepVars ? vars : NO_VARS, pageNumber, sourcePage: null });
   }
   return byKey;
 }
 
-function makePage(config: ResolvedConfig, key: string, source: Found, images: Found[], allowListFile: string | null, unreadable: ReadonlyMap<string, string>): Page {
-  const sorted = images.length > 1 ? [...images].sort((a, b) => a.file.localeCompare(b.file)) : images;
+/**
+ * The key of a page: the values of `parts` (wildcard names; null for the page number, written without
+ * leading zeros) as joinKey joins them, without an array per file.
+ */
+function keyOf(parts: readonly (string | null)[], vars: Readonly<Record<string, string>>, pageNumber: number | null): string {
+  // Joined, not concatenated: a map hashes the key, which would first copy a chain of pieces into one.
+  const values = keyScratch;
+  values.length = parts.length;
+  for (let i = 0; i < parts.length; i++) {
+    const w = parts[i]!;
+    values[i] = w === null ? String(pageNumber) : keyPart(vars[w]!);
+  }
+  return values.join(':');
+}
+
+const keyScratch: string[] = [];
+
+/**
+ * Chain ids by the chain wildcards' values. Pages come folder by folder, so a page's chain is almost always
+ * the previous page's: they share one string, which is cheaper to build, to hash in a map and to compare.
+ */
+class ChainIds {
+  readonly #wildcards: readonly string[];
+  #last: Readonly<Record<string, string>> | null = null;
+  #lastId = '';
+
+  constructor(wildcards: readonly string[]) {
+    this.#wildcards = wildcards;
+  }
+
+  of(vars: Readonly<Record<string, string>>): string {
+    const last = this.#last;
+    if (last !== null) {
+      let same = true;
+      for (const w of this.#wildcards) if (last[w] !== vars[w]) same = false;
+      if (same) return this.#lastId;
+    }
+    this.#last = vars;
+    this.#lastId = joinKey(this.#wildcards.map((w) => vars[w]!));
+    return this.#lastId;
+  }
+}
+
+function makePage(config: ResolvedConfig, key: string, source: Found, images: Found | Found[] | undefined, allowListFile: string | null, unreadable: ReadonlyMap<string, string>, chainIds: ChainIds): Page {
+  const image = Array.isArray(images) ? null : (images ?? null);
   let imageProblem: string | null = null;
-  if (sorted.length === 0) {
+  if (images === undefined) {
     const expected = config.image.display({ ...source.vars });
     const drop = allowListFile ? `, or delete ${allowListFile} if the page does not exist` : '';
     const broken = config.pageInFile ? [...unreadable].find(([file]) => config.image.match(file) && sameSource(config, config.image.match(file)!, source.vars)) : undefined;
     if (broken) imageProblem = `${broken[0]} cannot be read (${broken[1]}); replace it with a good copy${drop}`;
     else if (config.pageInFile) imageProblem = `no page ${source.pageNumber} in ${expected}: the file is missing or has fewer pages; add the page${drop}`;
     else imageProblem = `no image for this page: expected ${expected}; add the image${drop}`;
-  } else if (sorted.length > 1) {
-    const files = sorted.map((i) => i.file);
+  } else if (Array.isArray(images)) {
+    const files = images.map((i) => i.file).sort((a, b) => a.localeCompare(b));
     imageProblem = `${files.length} images for one page: ${files.slice(0, -1).join(', ')} and ${files.at(-1)}; keep one and delete or rename the other${files.length > 2 ? 's' : ''}`;
   }
+  // The page's values with its number as in its key; the file's own values when they are already that (a
+  // copy per page is a million objects at a million pages). Nothing changes a Found's values afterwards.
+  const number = String(source.pageNumber);
+  const vars = source.vars[config.order] === number ? source.vars : { ...source.vars, [config.order]: number };
   return {
     key: asKey(key),
-    vars: Object.freeze({ ...source.vars, [config.order]: String(source.pageNumber) }),
+    vars: Object.freeze(vars),
     pageNumber: source.pageNumber,
-    chainId: joinKey(config.chainWildcards.map((w) => source.vars[w]!)),
-    image: sorted.length === 1 ? sorted[0]!.file : null,
-    sourcePage: sorted.length === 1 ? sorted[0]!.sourcePage : null,
+    chainId: chainIds.of(source.vars),
+    image: image?.file ?? null,
+    sourcePage: image?.sourcePage ?? null,
     imageProblem,
     allowListFile,
     // Outputs keep the spelling of the page's own file name (01.jpg → 01.json).
@@ -379,10 +451,17 @@ function sameSource(config: ResolvedConfig, fileVars: Record<string, string>, pa
  */
 function sortPages(pages: Page[]): Page[] {
   const chains = new Map<string, Page[]>();
+  // Pages come chain by chain (folder by folder): the map is looked up only when the chain changes.
+  let id: string | null = null;
+  let chain: Page[] = [];
   for (const page of pages) {
-    const chain = chains.get(page.chainId);
-    if (chain) chain.push(page);
-    else chains.set(page.chainId, [page]);
+    if (page.chainId !== id) {
+      id = page.chainId;
+      const known = chains.get(id);
+      if (known) chain = known;
+      else chains.set(id, (chain = []));
+    }
+    chain.push(page);
   }
   const ids = [...chains.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return ids.flatMap((id) => chains.get(id)!.sort((a, b) => a.pageNumber - b.pageNumber));

@@ -3,7 +3,12 @@
 // always have two keys, and a key splits back into exactly its values.
 
 export function joinKey(values: readonly string[]): string {
-  return values.map((v) => (v.includes(':') || v.includes('\\') ? v.replace(/\\/g, '\\\\').replace(/:/g, '\\:') : v)).join(':');
+  return values.map(keyPart).join(':');
+}
+
+/** One value as joinKey writes it (escaped). */
+export function keyPart(v: string): string {
+  return v.includes(':') || v.includes('\\') ? v.replace(/\\/g, '\\\\').replace(/:/g, '\\:') : v;
 }
 
 export function splitKey(key: string): string[] {

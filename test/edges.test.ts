@@ -630,7 +630,9 @@ describe('9. smaller ones', { concurrency: 2 }, () => {
         const missing = Object.fromEntries(eventsOf(r, 'missing-input').map((e) => [e.key, e.detail]));
         assert.equal(missing['text:1'], 'scans/text/1.png is not a readable image (not PNG, JPEG, TIFF, JPEG 2000, PDF, WebP, GIF, BMP or AVIF data); replace the file with a good copy');
         assert.equal(missing['empty:1'], 'scans/empty/1.png is empty; replace the file with a good copy');
-        assert.match(missing['cut:1'], /^scans\/cut\/1\.jpg could not be decoded \(.*premature end of JPEG image\); replace the file with a good copy$/);
+        // libvips' detail (premature end of JPEG image) is sometimes lost when two images decode at once: one
+        // error buffer for all threads (prepare/decode.ts cleanVipsError).
+        assert.match(missing['cut:1'], /^scans\/cut\/1\.jpg could not be decoded \((.*premature end of JPEG image|Input file has corrupt header)\); replace the file with a good copy$/);
         const sent = engine === 'gemini' ? fake.counters.generate : fake.records().length;
         assert.equal(sent, 1, `${engine}: only the good page reached the model`);
         if (engine === 'gemini-batch') assert.equal(fake.counters.upload_start, 2, 'one image and one JSONL uploaded');

@@ -108,5 +108,8 @@ export async function decodePage(input: DecodeInput): Promise<DecodedPage | Prep
 export function cleanVipsError(err: unknown): string {
   const text = String((err as Error)?.message ?? err).trim();
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => !/^(VipsJpeg|vips2|pngload|tiffload|heifload|gifload|webpload).*: ?$/.test(l)) ?? lines[0] ?? 'unknown error';
+  const line = lines.find((l) => !/^(VipsJpeg|vips2|pngload|tiffload|heifload|gifload|webpload).*: ?$/.test(l)) ?? lines[0] ?? 'unknown error';
+  // libvips keeps one error buffer for every thread: when two images are decoded at once, sharp sometimes
+  // reads it after another thread cleared it, and says "Input file has corrupt header: " with nothing after.
+  return line.replace(/: *$/, '');
 }

@@ -3,7 +3,6 @@
 // refill free job slots at once (no wave barrier) until nothing is stale or in flight.
 import type { EngineName } from '../config/define.js';
 import type { FailureClass } from '../cache/records.js';
-import { acquireLock } from '../cache/lock.js';
 import { todayUtc } from '../cost/models.js';
 import { ExitCode, ExitSignal } from '../errors.js';
 import type { Emit, PlanPolicies, Summary } from '../events.js';
@@ -36,8 +35,7 @@ import { isEdited, keepEdit } from './edits.js';
 import { OutputError, serialise, writeOutput, type WriteMeta } from './outputs.js';
 import { attemptsOf, CACHE_DIR, openProject, type Project } from './project.js';
 import { resolveSelection } from './selection.js';
-import { dropProof, proofOf, Said, writeProof } from './noop-proof.js';
-import { mayProve, provenNoop } from './proven-noop.js';
+import { proofOf, Said, writeProof } from './noop-proof.js';
 import path from 'node:path';
 
 export interface BuildOptions {
@@ -68,34 +66,27 @@ export interface BuildResult {
   summary: Summary;
 }
 
-export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
-  const started = Date.now();
-  // The lock comes first: opening the cache may move a corrupt file aside, which only the holder may do.
+export { runBuild } from './run-build.js';
+
+/**
+ * A build the no-op proof could not settle (run-build.ts, which holds the lock): the project opened and
+ * built. `proving`: it may prove a no-op for the next build, so it keeps what it says (noop-proof.ts).
+ */
+export async function buildOnProject(opts: BuildOptions, started: number, proving: boolean): Promise<BuildResult> {
   const cacheDir = path.join(opts.root, CACHE_DIR);
-  const lock = opts.dryRun ? null : acquireLock(cacheDir, 'build');
+  // What this build says, as much as shows whether it was a no-op (noop-proof.ts).
+  const said = new Said();
+  const emit: Emit = proving ? (e) => (said.see(e), opts.emit(e)) : opts.emit;
+  const p = await openProject({ root: opts.root, engine: opts.engine, emit });
+  let proof: ReturnType<typeof proofOf> = null;
   try {
-    const proving = mayProve(opts);
-    if (proving) {
-      const quick = await provenNoop(opts, started);
-      if (quick) return quick;
-      dropProof(cacheDir); // only this build's own proof may stand
-    }
-    // What this build says, as much as shows whether it was a no-op (noop-proof.ts).
-    const said = new Said();
-    const emit: Emit = proving ? (e) => (said.see(e), opts.emit(e)) : opts.emit;
-    const p = await openProject({ root: opts.root, engine: opts.engine, emit });
-    let proof: ReturnType<typeof proofOf> = null;
-    try {
-      const result = await buildProject(p, { ...opts, emit }, started);
-      if (proving && result.exitCode === ExitCode.ok) proof = proofOf(p, said);
-      return result;
-    } finally {
-      p.objects.close();
-      p.store.close();
-      if (proof) writeProof(cacheDir, proof);
-    }
+    const result = await buildProject(p, { ...opts, emit }, started);
+    if (proving && result.exitCode === ExitCode.ok) proof = proofOf(p, said);
+    return result;
   } finally {
-    lock?.release();
+    p.objects.close();
+    p.store.close();
+    if (proof) writeProof(cacheDir, proof);
   }
 }
 

@@ -24,7 +24,8 @@ import { cacheJournal } from './journal.js';
 import type { AttemptInfo, Plan } from '../plan/types.js';
 import type { TargetKey } from '../types.js';
 
-export const CACHE_DIR = '.ocrcache';
+export { CACHE_DIR } from '../cache/dir.js';
+import { CACHE_DIR } from '../cache/dir.js';
 
 export interface Project {
   config: ResolvedConfig;

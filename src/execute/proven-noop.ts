@@ -14,7 +14,7 @@ import { discover } from '../graph/discover.js';
 import type { BuildOptions, BuildResult } from './build.js';
 import { modelWarning } from './model-notes.js';
 import { pagesHash, provenBasis, readProof, sameFile, stateIdentity, Unproven, type Proof } from './noop-proof.js';
-import { CACHE_DIR } from './project.js';
+import { CACHE_DIR } from '../cache/dir.js';
 
 /** Whether a build with these options can be a proven no-op: no option that changes what it plans or says. */
 export function mayProve(opts: BuildOptions): boolean {

@@ -1,6 +1,6 @@
 import type { EngineName } from '../../config/define.js';
 import { abortOnSignals } from '../interrupt.js';
-import { runBuild } from '../../execute/build.js';
+import { runBuild } from '../../execute/run-build.js';
 import { createReporter } from '../../report/reporter.js';
 import { createRunReporter } from '../../report/run-report.js';
 import { createTracer, ocrfileProject } from '../../report/braintrust.js';

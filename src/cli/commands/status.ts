@@ -1,6 +1,5 @@
 import type { EngineName } from '../../config/define.js';
 import type { BuildEvent } from '../../events.js';
-import { openProject, planProject } from '../../execute/project.js';
 import { proveNothingChanged } from '../../execute/proven-noop.js';
 import { STATES, type Reason, type State } from '../../plan/types.js';
 import { createReporter } from '../../report/reporter.js';
@@ -30,6 +29,8 @@ export async function status(o: StatusOptions): Promise<number> {
     print(o, proven.pages, proven.proof.header.plan.counts, proven.engine);
     return 0;
   }
+  // The project's modules (the cache, the planner) only now: a proven status never loads them.
+  const { openProject, planProject } = await import('../../execute/project.js');
   const p = await openProject({ root, ...(o.engine ? { engine: o.engine } : {}), emit: say });
   try {
     const plan = planProject(p);

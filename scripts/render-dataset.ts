@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import { pngChunk, PNG_SIGNATURE } from './png.js';
+import { mulberry32 } from './prng.js';
 
 // Compiled to dist/scripts/, so the project root is two levels up.
 const DATASET = fileURLToPath(new URL('../../dataset/', import.meta.url));
@@ -296,17 +297,6 @@ function nearInk(coverage: Float32Array, cx: number, cy: number, reach: number):
   return false;
 }
 
-/** Mulberry32: a tiny seeded PRNG, so every page gets its own but repeatable noise. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------- PNG
 

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson, sha256 } from '../src/util/hash.js';
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../scripts/prng.js';
 
 function reference(value: unknown): string {
   const sortKeys = (v: unknown): unknown => {
@@ -22,17 +23,6 @@ function reference(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 
-/** mulberry32, seeded: the same values on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['a', 'b', 'B', 'image', 'prompt', 'pred', 'vars', 'é', 'ß', '😀', '', ' ', 'a b', '"q"', 'back\\slash', 'x\ny', '10', '9', '1a', '0', '-1', '__proto__', 'toJSON', 'constructor', 'Z', 'zz'];
 const STRINGS = ['', 'plain', 'Howard College', 'Zürich', '日本語', '😀', '\u0000', '\u001f', '\ud800', 'line\nbreak', 'tab\t', '"quoted"', '\\', '</script>', 'x'.repeat(300)];
@@ -71,7 +61,7 @@ function randomValue(rand: () => number, depth: number): unknown {
 }
 
 test('canonicalJson writes the bytes of JSON.stringify over sorted copies, for 20,000 seeded values and the edge cases', () => {
-  const rand = prng(20261130);
+  const rand = mulberry32(20261130);
   let direct = 0;
   for (let i = 0; i < 20_000; i++) {
     const v = randomValue(rand, 0);

@@ -16,22 +16,12 @@ import { ResultStore } from '../src/cache/objects.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Fingerprint } from '../src/types.js';
 import { makeProject, parseNdjson, runCli, startCli, summaryOf, tempDir } from './util/rig.js';
+import { mulberry32 } from '../scripts/prng.js';
 
 const BOOKS = ['Alabama/Howard College/1849', 'California/College of California/1860', 'Virginia/Hampden-Sydney College/1851'];
 const OUTPUTS = 'dataset/output_results';
 const CACHE = '.ocrcache';
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * When to kill:
@@ -142,7 +132,7 @@ function walk(dir: string): string[] {
 
 test('kill -9 at random moments loses nothing and pays for nothing twice', async (t) => {
   const seed = Number(process.env['OCRMAKE_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-  const moments = schedule(prng(seed));
+  const moments = schedule(mulberry32(seed));
   const describe = (m: Moment) => JSON.stringify(m);
   t.diagnostic(`seed ${seed} (replay with OCRMAKE_CRASH_SEED=${seed}); moments: ${moments.map(describe).join(' ')}`);
   console.log(`crash test seed: ${seed}`);
